@@ -1,0 +1,78 @@
+import { createGraphQLError } from '@graphql-tools/utils';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { signAssertion, type Principal } from '../subgraphs/kit/auth';
+import type { Logger } from '../subgraphs/kit/logger';
+import { InvalidSessionError, type PrincipalResolver } from './principal-resolver';
+
+/** What the gateway adds to each operation's context. */
+export interface ConsoleGatewayContext {
+  consoleAssertion: string;
+  requestId: string;
+}
+
+interface IncomingContext {
+  request?: Request;
+  req?: IncomingMessage;
+  connectionParams?: Record<string, unknown>;
+  extra?: { request?: IncomingMessage };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+export function bearerToken(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match?.[1];
+}
+
+/** The token from the Authorization header, or from graphql-ws `connection_init`'s payload. */
+export function tokenOf(context: IncomingContext): string | undefined {
+  const header = context.request?.headers.get('authorization');
+  if (header) return bearerToken(header);
+  const params = context.connectionParams;
+  if (!params) return undefined;
+  const auth = params.authorization ?? params.Authorization;
+  if (typeof auth === 'string') return bearerToken(auth) ?? auth;
+  return typeof params.token === 'string' ? params.token : undefined;
+}
+
+function originOf(context: IncomingContext): { ip?: string; userAgent?: string } {
+  const req = context.req ?? context.extra?.request;
+  const userAgent = context.request?.headers.get('user-agent') ?? (req?.headers['user-agent'] as string | undefined);
+  return { ip: req?.socket?.remoteAddress, userAgent: userAgent?.slice(0, 512) };
+}
+
+/**
+ * Authenticates every operation (HTTP or WebSocket) and attaches a signed assertion of the
+ * caller that the subgraphs verify. Nothing a client sends is forwarded as identity.
+ */
+export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logger: Logger) {
+  return {
+    async onContextBuilding({ context, extendContext }: { context: IncomingContext; extendContext: (c: ConsoleGatewayContext) => void }) {
+      const token = tokenOf(context);
+      let principal: Principal = { kind: 'anonymous' };
+      if (token) {
+        try {
+          principal = await resolver.resolve(token);
+        } catch (err) {
+          if (err instanceof InvalidSessionError) {
+            throw createGraphQLError('Your session is invalid or has expired; sign in again', {
+              extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+            });
+          }
+          logger.error({ err }, 'principal resolution failed');
+          throw createGraphQLError('Authentication is unavailable; try again shortly', {
+            extensions: { code: 'SERVICE_UNAVAILABLE', http: { status: 503 } },
+          });
+        }
+      }
+      const given = context.request?.headers.get('x-request-id');
+      const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      extendContext({
+        requestId,
+        consoleAssertion: signAssertion({ principal, requestId, ...originOf(context) }, secret),
+      });
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway-runtime';
+import httpTransport from '@graphql-mesh/transport-http';
+import wsTransport from '@graphql-mesh/transport-ws';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { ExecutionArgs } from 'graphql';
+import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
+import { subgraphNames, type GatewayConfig } from '../subgraphs/kit/config';
+import { createLogger, type Logger } from '../subgraphs/kit/logger';
+import { useConsoleAuth } from './auth.plugin';
+import { PrincipalResolver } from './principal-resolver';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** The public front door: one port for GraphQL over HTTP and graphql-ws. */
+export class Gateway {
+  readonly logger: Logger;
+  readonly runtime: GatewayRuntime;
+  readonly http: Server;
+  private readonly ws: WebSocketServer;
+  private wsCleanup?: { dispose: () => void | Promise<void> };
+  private draining = false;
+  port = 0;
+
+  constructor(private readonly config: GatewayConfig) {
+    this.logger = createLogger('gateway', config.logLevel);
+    const principals = new PrincipalResolver(config.subgraphUrls, config.internalAuthSecret);
+    const transportEntries: Record<string, object> = {
+      '*': {
+        headers: [[ASSERTION_HEADER, '{context.consoleAssertion}']],
+        options: {
+          // Subscriptions reach the owning subgraph over graphql-ws, carrying the same assertion.
+          subscriptions: { kind: 'ws', location: GRAPHQL_PATH, options: { connectionParams: { assertion: '{context.consoleAssertion}' } } },
+        },
+      },
+    };
+    for (const name of subgraphNames) transportEntries[name] = { location: config.subgraphUrls[name] };
+    this.runtime = createGatewayRuntime({
+      supergraph: readFileSync(config.supergraphPath, 'utf8'),
+      transports: { http: httpTransport, ws: wsTransport } as never,
+      transportEntries,
+      graphqlEndpoint: GRAPHQL_PATH,
+      graphiql: config.env === 'development',
+      landingPage: false,
+      logging: config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'error',
+      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger) as never],
+    });
+    this.http = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      if (path === '/readyz') {
+        const ready = !this.draining && this.port > 0;
+        return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+      }
+      return void this.runtime(req, res);
+    });
+    this.ws = new WebSocketServer({ server: this.http, path: GRAPHQL_PATH, maxPayload: 1024 * 1024 });
+  }
+
+  async listen(port = this.config.port, host = this.config.host): Promise<number> {
+    // The supergraph must be loaded before the first WebSocket operation arrives.
+    await this.runtime.getSchema();
+    const runtime = this.runtime;
+    type RootValue = { execute: (a: ExecutionArgs) => unknown; subscribe: (a: ExecutionArgs) => unknown };
+    this.wsCleanup = useServer(
+      {
+        execute: (args) => (args.rootValue as RootValue).execute(args) as never,
+        subscribe: (args) => (args.rootValue as RootValue).subscribe(args) as never,
+        onSubscribe: async (ctx, _id, params) => {
+          const { schema, execute, subscribe, contextFactory, parse, validate } = runtime.getEnveloped({
+            ...ctx,
+            req: ctx.extra.request,
+            socket: ctx.extra.socket,
+            params,
+          });
+          let document;
+          try {
+            document = parse(params.query);
+          } catch (err) {
+            return [err as never];
+          }
+          const resolvedSchema = schema ?? (await runtime.getSchema());
+          const errors = validate(resolvedSchema, document);
+          if (errors.length) return errors;
+          return {
+            schema: resolvedSchema,
+            operationName: params.operationName,
+            document,
+            variableValues: params.variables,
+            contextValue: await contextFactory(),
+            rootValue: { execute, subscribe },
+          };
+        },
+      },
+      this.ws,
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => resolve());
+    });
+    this.port = (this.http.address() as AddressInfo).port;
+    this.logger.info({ port: this.port }, `gateway ready at http://${host}:${this.port}${GRAPHQL_PATH}`);
+    return this.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}${GRAPHQL_PATH}`;
+  }
+
+  async close(graceMs = this.config.shutdownGraceMs): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    for (const client of this.ws.clients) client.close(1001, 'Server shutting down');
+    await this.wsCleanup?.dispose();
+    const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
+    timer.unref();
+    await closed;
+    clearTimeout(timer);
+    await this.runtime[Symbol.asyncDispose]();
+  }
+}
+
+export function createGateway(config: GatewayConfig): Gateway {
+  return new Gateway(config);
+}

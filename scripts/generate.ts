@@ -1,0 +1,63 @@
+/**
+ * The schema pipeline: emits each subgraph's SDL, composes the supergraph, and generates typed
+ * test documents. With --check it writes nothing and fails when a committed file differs.
+ */
+import 'reflect-metadata';
+import { generate } from '@graphql-codegen/cli';
+import { composeServices } from '@theguild/federation-composition';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'graphql';
+import codegenConfig from '../codegen';
+import { defaultPorts, subgraphNames } from '../subgraphs/kit/config';
+import { printSubgraphSdl } from '../subgraphs/kit/federation';
+import { subgraphs } from '../subgraphs';
+
+const root = join(__dirname, '..');
+const check = process.argv.includes('--check');
+
+async function main(): Promise<void> {
+  const outputs = new Map<string, string>();
+  const services = [];
+  for (const name of subgraphNames) {
+    const sdl = printSubgraphSdl(await subgraphs[name].buildSchema());
+    outputs.set(`schema/${name}.graphql`, sdl);
+    services.push({ name, typeDefs: parse(sdl), url: `http://127.0.0.1:${defaultPorts[name]}/graphql` });
+  }
+  const composed = composeServices(services);
+  if (composed.errors?.length) {
+    for (const error of composed.errors) console.error(`composition error: ${error.message}`);
+    process.exit(1);
+  }
+  outputs.set('schema/supergraph.graphql', composed.supergraphSdl!.trim() + '\n');
+  outputs.set('schema/api.graphql', composed.publicSdl!.trim() + '\n');
+
+  // Codegen reads the public schema from disk, so write it first (to a temporary path in check mode).
+  const apiPath = check ? join(root, 'schema/.api.check.graphql') : join(root, 'schema/api.graphql');
+  writeFileSync(apiPath, outputs.get('schema/api.graphql')!);
+  try {
+    const files = await generate({ ...codegenConfig, cwd: root, schema: relative(root, apiPath) }, false);
+    for (const file of files) outputs.set(relative(root, join(root, file.filename)), file.content);
+  } finally {
+    if (check) require('node:fs').rmSync(apiPath, { force: true });
+  }
+
+  const drifted: string[] = [];
+  for (const [path, content] of outputs) {
+    const full = join(root, path);
+    const current = existsSync(full) ? readFileSync(full, 'utf8') : undefined;
+    if (current === content) continue;
+    if (check) drifted.push(path);
+    else writeFileSync(full, content);
+  }
+  if (check && drifted.length) {
+    console.error(`Generated files differ from the code: ${drifted.join(', ')}\nRun \`npm run generate\` and commit the result.`);
+    process.exit(1);
+  }
+  console.log(check ? 'Generated files are up to date.' : `Generated ${outputs.size} files.`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

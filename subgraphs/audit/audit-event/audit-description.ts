@@ -1,0 +1,23 @@
+import { EventType } from '../../kit/events';
+
+/** How each domain event reads in the audit log: the action's name, as users search for it. */
+const descriptions: Record<string, string> = {
+  [EventType.UserSignedUp]: 'SignUp',
+  [EventType.TeamCreated]: 'CreateTeam',
+  [EventType.TeamUpdated]: 'UpdateTeam',
+  [EventType.TeamDeleted]: 'DeleteTeam',
+  [EventType.TeamMemberAdded]: 'AddTeamMember',
+  [EventType.CreditBalanceChanged]: 'CreditBalanceChanged',
+};
+
+/** Unknown types still read sensibly: `team.member.removed` becomes `TeamMemberRemoved`. */
+export function describeEvent(type: string): string {
+  return (
+    descriptions[type] ??
+    type
+      .split(/[._]/)
+      .filter(Boolean)
+      .map((w) => w[0].toUpperCase() + w.slice(1))
+      .join('')
+  );
+}

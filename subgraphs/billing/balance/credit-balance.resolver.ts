@@ -1,0 +1,29 @@
+import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import type { BillingContext } from '../billing.context';
+import { BillingTeamType, CreditBalanceType } from './credit-balance.types';
+import { toCreditBalance } from './credit-balance.view';
+import type { BalanceRow } from './credit-balance.repository';
+
+@Resolver(() => BillingTeamType)
+export class TeamBalanceResolver {
+  @FieldResolver(() => CreditBalanceType)
+  async creditBalance(@Root() team: BillingTeamType, @Ctx() ctx: BillingContext): Promise<CreditBalanceType> {
+    ctx.services.balances.assertCanRead(ctx.session, team.id);
+    return toCreditBalance(await ctx.loaders.balance.load(team.id));
+  }
+}
+
+@Resolver(() => CreditBalanceType)
+export class CreditBalanceSubscriptionResolver {
+  @Subscription(() => CreditBalanceType, {
+    description: "Each change to the team's credit balance, for its members.",
+    subscribe: ({ args, context }) => (context as BillingContext).services.balances.watch((context as BillingContext).session, args.teamId as string),
+  })
+  creditBalanceChanged(@Root() balance: BalanceRow, @Arg('teamId', () => ID) _teamId: string): CreditBalanceType {
+    return toCreditBalance(balance);
+  }
+}
+
+export const billingReferences = {
+  Team: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
+};

@@ -1,0 +1,77 @@
+import { createUnionType, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { UserType } from '../user/user.type';
+
+export enum SignInMethodKind {
+  EMAIL_PASSWORD = 'EMAIL_PASSWORD',
+  X = 'X',
+  GOOGLE = 'GOOGLE',
+}
+registerEnumType(SignInMethodKind, { name: 'SignInMethodKind' });
+
+@ObjectType()
+export class AuthSession {
+  @Field(() => String, { description: 'Bearer token for the Authorization header; shown once.' })
+  token: string;
+
+  @Field(() => UserType)
+  user: UserType;
+
+  @Field(() => Date)
+  expiresAt: Date;
+}
+
+@ObjectType()
+export class MfaChallenge {
+  @Field(() => ID)
+  challengeId: string;
+}
+
+@ObjectType()
+export class AccountChoiceRequired {
+  @Field(() => String)
+  email: string;
+
+  @Field(() => [SignInMethodKind])
+  existingMethods: SignInMethodKind[];
+}
+
+@ObjectType()
+export class AccountRestoreRequired {
+  @Field(() => Date)
+  restoreBefore: Date;
+}
+
+export const AuthResult = createUnionType({
+  name: 'AuthResult',
+  types: () => [AuthSession, MfaChallenge, AccountChoiceRequired, AccountRestoreRequired] as const,
+  resolveType: (value) => {
+    if ('token' in value) return 'AuthSession';
+    if ('challengeId' in value) return 'MfaChallenge';
+    if ('existingMethods' in value) return 'AccountChoiceRequired';
+    return 'AccountRestoreRequired';
+  },
+});
+
+@InputType()
+export class SignUpInput {
+  @Field(() => String)
+  email: string;
+
+  @Field(() => String)
+  password: string;
+}
+
+@InputType()
+export class SignInInput {
+  @Field(() => String)
+  email: string;
+
+  @Field(() => String)
+  password: string;
+
+  @Field(() => String, { nullable: true })
+  totp?: string;
+
+  @Field(() => String, { nullable: true })
+  recoveryCode?: string;
+}

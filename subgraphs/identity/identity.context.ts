@@ -1,0 +1,18 @@
+import type DataLoader from 'dataloader';
+import type { RequestContext } from '../kit/subgraph';
+import type { AuthService } from './auth/auth.service';
+import type { SessionService } from './session/session.service';
+import type { UserService } from './user/user.service';
+import type { UserType } from './user/user.type';
+
+export interface IdentityServices {
+  users: UserService;
+  sessions: SessionService;
+  auth: AuthService;
+}
+
+export interface IdentityLoaders {
+  user: DataLoader<string, UserType | null>;
+}
+
+export type IdentityContext = RequestContext<IdentityServices, IdentityLoaders>;

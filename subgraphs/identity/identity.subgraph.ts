@@ -1,0 +1,46 @@
+import type { SubgraphDefinition } from '../kit/subgraph';
+import { buildFederatedSchema } from '../kit/federation';
+import { loaderById } from '../kit/loaders';
+import { UnitOfWork } from '../kit/transaction';
+import { AuthResolver } from './auth/auth.resolver';
+import { AuthService } from './auth/auth.service';
+import { PasswordHasher } from './auth/password-hasher';
+import type { IdentityLoaders, IdentityServices } from './identity.context';
+import { IdentityInitial1732800000000 } from './migrations/1732800000000-identity-initial';
+import { SessionEntity } from './session/session.entity';
+import { SessionRepository } from './session/session.repository';
+import { SessionService } from './session/session.service';
+import { UserEntity } from './user/user.entity';
+import { UserRepository } from './user/user.repository';
+import { UserResolver, userReference } from './user/user.resolver';
+import { UserService } from './user/user.service';
+
+export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
+  name: 'identity',
+  entities: [UserEntity, SessionEntity],
+  migrations: [IdentityInitial1732800000000],
+  buildSchema: () => buildFederatedSchema({ resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference }),
+  createServices: ({ dataSource, outbox }) => {
+    const uow = new UnitOfWork(dataSource);
+    const userRepository = new UserRepository(uow);
+    const sessions = new SessionService(new SessionRepository(uow));
+    return {
+      users: new UserService(userRepository),
+      sessions,
+      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox),
+    };
+  },
+  createLoaders: (services) => ({
+    user: loaderById(
+      async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email })),
+      (u) => u.id,
+    ),
+  }),
+  internalRoutes: (services) => ({
+    // The gateway turns a bearer token into a user here.
+    'resolve-session': async (body) => {
+      const token = (body as { token?: unknown })?.token;
+      return { session: typeof token === 'string' ? await services.sessions.resolve(token) : null };
+    },
+  }),
+};

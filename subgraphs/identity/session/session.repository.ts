@@ -1,0 +1,35 @@
+import { In, IsNull } from 'typeorm';
+import type { Tx, UnitOfWork } from '../../kit/transaction';
+import { SessionEntity } from './session.entity';
+
+export class SessionRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async insert(tx: Tx, session: SessionEntity): Promise<void> {
+    await tx.getRepository(SessionEntity).insert(session);
+  }
+
+  findActiveByTokenHash(tokenHash: Buffer): Promise<SessionEntity | null> {
+    return this.uow.reader.getRepository(SessionEntity).findOneBy({ tokenHash, revokedAt: IsNull() });
+  }
+
+  listActiveForUsers(userIds: readonly string[], now: Date): Promise<SessionEntity[]> {
+    return this.uow.reader
+      .getRepository(SessionEntity)
+      .createQueryBuilder('s')
+      .where({ userId: In([...userIds]), revokedAt: IsNull() })
+      .andWhere('s.expires_at > :now', { now })
+      .orderBy('s.last_seen_at', 'DESC')
+      .getMany();
+  }
+
+  async touch(id: string, at: Date): Promise<void> {
+    await this.uow.reader.getRepository(SessionEntity).update({ id }, { lastSeenAt: at });
+  }
+
+  /** Revokes the user's session; false when no such active session exists. */
+  async revoke(userId: string, id: string, at: Date): Promise<boolean> {
+    const result = await this.uow.reader.getRepository(SessionEntity).update({ id, userId, revokedAt: IsNull() }, { revokedAt: at });
+    return (result.affected ?? 0) > 0;
+  }
+}

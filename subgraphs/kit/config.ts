@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * Configuration is read from the environment exactly once, at process start-up, by the
+ * entry point of each service. Everything else receives typed config objects.
+ */
+export type Environment = Record<string, string | undefined>;
+
+const nodeEnv = z.enum(['development', 'production', 'test']).default('development');
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const subgraphNames = ['identity', 'team', 'billing', 'audit'] as const;
+export type SubgraphName = (typeof subgraphNames)[number];
+
+export const defaultPorts: Record<SubgraphName | 'gateway', number> = {
+  gateway: 4000,
+  identity: 4001,
+  team: 4002,
+  billing: 4003,
+  audit: 4004,
+};
+
+const eventBusSchema = z
+  .object({
+    EVENT_BUS: z.enum(['postgres', 'nats']).default('postgres'),
+    NATS_URL: z.string().optional(),
+  })
+  .refine((v) => v.EVENT_BUS !== 'nats' || !!v.NATS_URL, {
+    message: 'NATS_URL is required when EVENT_BUS=nats',
+    path: ['NATS_URL'],
+  });
+
+export interface EventBusConfig {
+  kind: 'postgres' | 'nats';
+  natsUrl?: string;
+}
+
+export interface SubgraphConfig {
+  name: SubgraphName;
+  env: 'development' | 'production' | 'test';
+  logLevel: z.infer<typeof logLevel>;
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** Shared secret the gateway signs principal assertions with. */
+  internalAuthSecret: string;
+  eventBus: EventBusConfig;
+  /** Grace period for in-flight requests on shutdown. */
+  shutdownGraceMs: number;
+}
+
+const secret = z.string().min(32, 'INTERNAL_AUTH_SECRET must be at least 32 characters');
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+function parseOrThrow<T extends z.ZodType>(schema: T, env: Environment, what: string): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid ${what} configuration: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export function loadSubgraphConfig(name: SubgraphName, env: Environment): SubgraphConfig {
+  const upper = name.toUpperCase();
+  const schema = z.object({
+    NODE_ENV: nodeEnv,
+    LOG_LEVEL: logLevel,
+    HOST: z.string().default('127.0.0.1'),
+    [`${upper}_PORT`]: port.default(defaultPorts[name]),
+    // A subgraph may be given its own connection (its own database role); otherwise the shared one.
+    [`${upper}_DATABASE_URL`]: z.string().optional(),
+    DATABASE_URL: z.string().optional(),
+    INTERNAL_AUTH_SECRET: secret,
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  });
+  const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
+  const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
+  const databaseUrl = (base[`${upper}_DATABASE_URL`] as string | undefined) ?? (base.DATABASE_URL as string | undefined);
+  if (!databaseUrl) throw new Error(`Invalid ${name} configuration: DATABASE_URL or ${upper}_DATABASE_URL is required`);
+  return {
+    name,
+    env: base.NODE_ENV as SubgraphConfig['env'],
+    logLevel: base.LOG_LEVEL as SubgraphConfig['logLevel'],
+    host: base.HOST as string,
+    port: base[`${upper}_PORT`] as number,
+    databaseUrl,
+    internalAuthSecret: base.INTERNAL_AUTH_SECRET as string,
+    eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL },
+    shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
+  };
+}
+
+export interface GatewayConfig {
+  env: 'development' | 'production' | 'test';
+  logLevel: z.infer<typeof logLevel>;
+  host: string;
+  port: number;
+  internalAuthSecret: string;
+  supergraphPath: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  shutdownGraceMs: number;
+}
+
+export function loadGatewayConfig(env: Environment): GatewayConfig {
+  const url = z.string().url();
+  const schema = z.object({
+    NODE_ENV: nodeEnv,
+    LOG_LEVEL: logLevel,
+    HOST: z.string().default('127.0.0.1'),
+    GATEWAY_PORT: port.default(defaultPorts.gateway),
+    INTERNAL_AUTH_SECRET: secret,
+    SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+    IDENTITY_URL: url.default(`http://127.0.0.1:${defaultPorts.identity}/graphql`),
+    TEAM_URL: url.default(`http://127.0.0.1:${defaultPorts.team}/graphql`),
+    BILLING_URL: url.default(`http://127.0.0.1:${defaultPorts.billing}/graphql`),
+    AUDIT_URL: url.default(`http://127.0.0.1:${defaultPorts.audit}/graphql`),
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  });
+  const c = parseOrThrow(schema, env, 'gateway');
+  return {
+    env: c.NODE_ENV,
+    logLevel: c.LOG_LEVEL,
+    host: c.HOST,
+    port: c.GATEWAY_PORT,
+    internalAuthSecret: c.INTERNAL_AUTH_SECRET,
+    supergraphPath: c.SUPERGRAPH_PATH,
+    subgraphUrls: { identity: c.IDENTITY_URL, team: c.TEAM_URL, billing: c.BILLING_URL, audit: c.AUDIT_URL },
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+  };
+}

@@ -1,0 +1,25 @@
+import type { DomainEvent } from './event';
+
+export interface Delivery {
+  event: DomainEvent;
+  /** How many times this consumer group has been handed this event, starting at 1. */
+  attempt: number;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * The event backbone. `publish` returns only once the bus holds the events durably.
+ * `subscribe` delivers every event at least once to one member of the named consumer group,
+ * in publication order per aggregate; the handler acknowledges by returning.
+ */
+export interface EventBus {
+  readonly kind: 'postgres' | 'nats';
+  publish(events: DomainEvent[]): Promise<void>;
+  subscribe(group: string, handler: DeliveryHandler): Promise<Subscription>;
+  close(): Promise<void>;
+}

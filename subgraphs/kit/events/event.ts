@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+
+export interface EventActor {
+  userId?: string;
+  apiKeyId?: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+/** The envelope every domain event travels in. `payload` is versioned by `version`. */
+export interface DomainEvent<TPayload = Record<string, unknown>> {
+  id: string;
+  type: string;
+  version: number;
+  source: string;
+  /** Events with the same aggregate id are delivered in the order they were committed. */
+  aggregateId: string;
+  teamId: string | null;
+  actor: EventActor | null;
+  occurredAt: string;
+  payload: TPayload;
+}
+
+export type NewEvent<TPayload = Record<string, unknown>> = Omit<DomainEvent<TPayload>, 'id' | 'occurredAt' | 'source' | 'version'> & {
+  version?: number;
+  occurredAt?: Date;
+};
+
+export function createEvent<T>(source: string, event: NewEvent<T>): DomainEvent<T> {
+  return {
+    id: randomUUID(),
+    type: event.type,
+    version: event.version ?? 1,
+    source,
+    aggregateId: event.aggregateId,
+    teamId: event.teamId,
+    actor: event.actor,
+    occurredAt: (event.occurredAt ?? new Date()).toISOString(),
+    payload: event.payload,
+  };
+}
+
+/** The event types the subgraphs publish, with their payloads (version 1). */
+export const EventType = {
+  UserSignedUp: 'identity.user.signed_up',
+  TeamCreated: 'team.created',
+  TeamUpdated: 'team.updated',
+  TeamDeleted: 'team.deleted',
+  TeamMemberAdded: 'team.member.added',
+  CreditBalanceChanged: 'billing.balance.changed',
+} as const;
+
+export interface UserSignedUpPayload {
+  userId: string;
+  email: string;
+}
+export interface TeamCreatedPayload {
+  teamId: string;
+  name: string;
+  isPersonal: boolean;
+  createdBy: string;
+}
+export interface TeamMemberAddedPayload {
+  teamId: string;
+  userId: string;
+  role: 'ADMIN' | 'MEMBER';
+}

@@ -1,0 +1,190 @@
+import { Client, Pool } from 'pg';
+import type { Logger } from '../logger';
+import type { DeliveryHandler, EventBus, Subscription } from './bus';
+import type { DomainEvent } from './event';
+import { sleep, Wakeup } from './wakeup';
+
+const SCHEMA = 'eventbus';
+const CHANNEL = 'eventbus_events';
+
+export interface PostgresBusOptions {
+  batchSize?: number;
+  pollMs?: number;
+  /** Delay before redelivering an event whose handler threw. */
+  redeliveryDelayMs?: number;
+}
+
+/**
+ * A durable, totally ordered event log in PostgreSQL with one offset per consumer group.
+ * Appends take a short global lock so sequence numbers become visible in order: a consumer
+ * that reads past an offset can never skip a row committed later with a smaller number.
+ * One member of each consumer group is active at a time (an advisory lock); the rest stand by.
+ */
+export class PostgresEventBus implements EventBus {
+  readonly kind = 'postgres' as const;
+  private readonly pool: Pool;
+  private readonly subscriptions = new Set<PostgresSubscription>();
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: Logger,
+    private readonly options: PostgresBusOptions = {},
+  ) {
+    this.pool = new Pool({ connectionString: url, max: 4, application_name: 'eventbus' });
+    this.pool.on('error', (err) => logger.warn({ err }, 'eventbus pool error'));
+  }
+
+  /** Creates the log tables once; safe to call from every process. */
+  ensureSchema(): Promise<void> {
+    this.ready ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', ['eventbus:schema']);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.events (
+          seq bigserial PRIMARY KEY,
+          event_id uuid NOT NULL UNIQUE,
+          type text NOT NULL,
+          aggregate_id text NOT NULL,
+          envelope jsonb NOT NULL,
+          published_at timestamptz NOT NULL DEFAULT now()
+        )`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.consumer_offsets (
+          consumer text PRIMARY KEY,
+          position bigint NOT NULL DEFAULT 0,
+          updated_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['eventbus:schema']).catch(() => undefined);
+        client.release();
+      }
+    })();
+    return this.ready;
+  }
+
+  async publish(events: DomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.ensureSchema();
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['eventbus:append']);
+      // A redelivered event (same id) is ignored: publishing is idempotent.
+      await client.query(
+        `INSERT INTO ${SCHEMA}.events (event_id, type, aggregate_id, envelope)
+         SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateId', e
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
+         ON CONFLICT (event_id) DO NOTHING`,
+        [JSON.stringify(events)],
+      );
+      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, '']);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async subscribe(group: string, handler: DeliveryHandler): Promise<Subscription> {
+    await this.ensureSchema();
+    await this.pool.query(`INSERT INTO ${SCHEMA}.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING`, [group]);
+    const sub = new PostgresSubscription(this.url, this.pool, group, handler, this.logger, this.options, () =>
+      this.subscriptions.delete(sub),
+    );
+    this.subscriptions.add(sub);
+    sub.start();
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+class PostgresSubscription implements Subscription {
+  private running = true;
+  private loop?: Promise<void>;
+  private listener?: Client;
+  private readonly wakeup = new Wakeup();
+  private readonly attempts = new Map<string, number>();
+
+  constructor(
+    private readonly url: string,
+    private readonly pool: Pool,
+    private readonly group: string,
+    private readonly handler: DeliveryHandler,
+    private readonly logger: Logger,
+    private readonly options: PostgresBusOptions,
+    private readonly onStop: () => void,
+  ) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.consume();
+      } catch (err) {
+        if (this.running) this.logger.error({ err, consumer: this.group }, 'event consumer failed; restarting');
+      } finally {
+        await this.listener?.end().catch(() => undefined);
+        this.listener = undefined;
+      }
+      if (this.running) await sleep(this.options.redeliveryDelayMs ?? 500);
+    }
+  }
+
+  private async consume(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: `consumer:${this.group}` });
+    this.listener = client;
+    client.on('error', (err) => this.logger.warn({ err }, 'consumer listener connection error'));
+    client.on('notification', () => this.wakeup.wake());
+    await client.connect();
+    while (this.running) {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`consumer:${this.group}`]);
+      if (rows[0].ok) break;
+      await this.wakeup.wait(2000);
+    }
+    if (!this.running) return;
+    await client.query(`LISTEN ${CHANNEL}`);
+    while (this.running) {
+      const handled = await this.consumeBatch(client);
+      if (handled === 0) await this.wakeup.wait(this.options.pollMs ?? 1000);
+    }
+  }
+
+  private async consumeBatch(client: Client): Promise<number> {
+    const { rows } = await client.query<{ seq: string; envelope: DomainEvent }>(
+      `SELECT e.seq, e.envelope FROM ${SCHEMA}.events e
+       WHERE e.seq > (SELECT position FROM ${SCHEMA}.consumer_offsets WHERE consumer = $1)
+       ORDER BY e.seq LIMIT $2`,
+      [this.group, this.options.batchSize ?? 200],
+    );
+    for (const row of rows) {
+      if (!this.running) return 0;
+      const attempt = (this.attempts.get(row.envelope.id) ?? 0) + 1;
+      this.attempts.set(row.envelope.id, attempt);
+      // A throwing handler leaves the offset where it is: the event is delivered again.
+      await this.handler({ event: row.envelope, attempt });
+      this.attempts.delete(row.envelope.id);
+      await client.query(`UPDATE ${SCHEMA}.consumer_offsets SET position = $2, updated_at = now() WHERE consumer = $1`, [
+        this.group,
+        row.seq,
+      ]);
+    }
+    return rows.length;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeup.wake();
+    await this.loop;
+    this.onStop();
+  }
+}

@@ -1,0 +1,92 @@
+import { Client, type Pool } from 'pg';
+import type { Logger } from '../logger';
+import type { EventBus } from './bus';
+import type { DomainEvent } from './event';
+import { outboxChannel } from './outbox';
+import { sleep, Wakeup } from './wakeup';
+
+export interface RelayOptions {
+  batchSize?: number;
+  pollMs?: number;
+}
+
+/**
+ * Moves committed outbox rows to the bus, in outbox order, and marks them published only
+ * after the bus has them. One relay per subgraph is active at a time (an advisory lock);
+ * other replicas stand by. Woken by NOTIFY on commit, with polling as a fallback.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private listener?: Client;
+  private readonly wakeup = new Wakeup();
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly options: RelayOptions = {},
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.lead();
+      } catch (err) {
+        if (this.running) this.logger.error({ err }, 'outbox relay failed; restarting');
+      } finally {
+        await this.listener?.end().catch(() => undefined);
+        this.listener = undefined;
+      }
+      if (this.running) await sleep(500);
+    }
+  }
+
+  private async lead(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: `relay:${this.schema}` });
+    this.listener = client;
+    client.on('error', (err) => this.logger.warn({ err }, 'relay listener connection error'));
+    client.on('notification', () => this.wakeup.wake());
+    await client.connect();
+    while (this.running) {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`relay:${this.schema}`]);
+      if (rows[0].ok) break;
+      await this.wakeup.wait(2000);
+    }
+    if (!this.running) return;
+    await client.query(`LISTEN "${outboxChannel(this.schema)}"`);
+    while (this.running) {
+      const moved = await this.drainOnce();
+      if (moved === 0) await this.wakeup.wait(this.options.pollMs ?? 1000);
+    }
+  }
+
+  /** Publishes one batch; returns how many events moved. */
+  async drainOnce(): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string; envelope: DomainEvent }>(
+      `SELECT seq, envelope FROM "${this.schema}".outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [this.options.batchSize ?? 500],
+    );
+    if (rows.length === 0) return 0;
+    await this.bus.publish(rows.map((r) => r.envelope));
+    await this.pool.query(`UPDATE "${this.schema}".outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
+      rows.map((r) => r.seq),
+    ]);
+    return rows.length;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeup.wake();
+    await this.listener?.end().catch(() => undefined);
+    await this.loop;
+  }
+}

@@ -1,0 +1,83 @@
+import { Client } from 'pg';
+import { AsyncQueue } from './async-queue';
+import type { Logger } from './logger';
+
+/** Live-update fan-out between replicas of one subgraph. */
+export interface LivePubSub {
+  publish(topic: string, payload: unknown): Promise<void>;
+  subscribe<T>(topic: string): AsyncIterableIterator<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * PostgreSQL LISTEN/NOTIFY fan-out: every replica listening on the channel receives every
+ * notification, so a subscriber on any replica sees a change made on any other. NOTIFY is
+ * transactional, so `publishIn` inside a transaction publishes only if it commits.
+ */
+export class PostgresPubSub implements LivePubSub {
+  private client?: Client;
+  private readonly topics = new Map<string, Set<AsyncQueue<unknown>>>();
+  private connecting?: Promise<void>;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (!this.connecting) this.connecting = this.connect();
+    await this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: `live:${this.channel}` });
+    client.on('notification', (msg) => {
+      if (!msg.payload) return;
+      try {
+        const { topic, payload } = JSON.parse(msg.payload) as { topic: string; payload: unknown };
+        for (const q of this.topics.get(topic) ?? []) q.push(payload);
+      } catch (err) {
+        this.logger.warn({ err }, 'malformed live notification');
+      }
+    });
+    client.on('error', (err) => {
+      this.logger.error({ err }, 'live pubsub connection lost; reconnecting');
+      this.client = undefined;
+      this.connecting = undefined;
+      if (!this.closed) setTimeout(() => void this.start().catch(() => undefined), 500).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN "${this.channel}"`);
+    this.client = client;
+  }
+
+  /** The SQL and parameters that publish a message; run it inside a transaction to publish on commit. */
+  notifyStatement(topic: string, payload: unknown): [string, unknown[]] {
+    return ['SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ topic, payload })]];
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.start();
+    const [sql, params] = this.notifyStatement(topic, payload);
+    await this.client!.query(sql, params);
+  }
+
+  subscribe<T>(topic: string): AsyncIterableIterator<T> {
+    let set = this.topics.get(topic);
+    if (!set) this.topics.set(topic, (set = new Set()));
+    const queue: AsyncQueue<unknown> = new AsyncQueue(() => {
+      set!.delete(queue);
+      if (set!.size === 0) this.topics.delete(topic);
+    });
+    set.add(queue);
+    return queue as AsyncQueue<T>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const set of this.topics.values()) for (const q of set) q.close();
+    await this.client?.end().catch(() => undefined);
+  }
+}

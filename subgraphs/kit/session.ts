@@ -1,0 +1,60 @@
+import type { Principal, TeamRole } from './auth';
+import { forbidden, unauthenticated } from './errors';
+
+/**
+ * Named permissions. Services ask for a permission, never for a role, so that who may do
+ * what is defined here once.
+ */
+export const Permission = {
+  TeamRead: 'team:read',
+  TeamModify: 'team:modify',
+  MembersManage: 'team:members:manage',
+  BillingRead: 'billing:read',
+  BillingManage: 'billing:manage',
+  AuditRead: 'audit:read',
+} as const;
+export type Permission = (typeof Permission)[keyof typeof Permission];
+
+const permissionsByRole: Record<TeamRole, ReadonlySet<Permission>> = {
+  ADMIN: new Set(Object.values(Permission)),
+  MEMBER: new Set([Permission.TeamRead, Permission.BillingRead]),
+};
+
+/** The caller of one request, with the checks services use to authorize it. */
+export class Session {
+  constructor(readonly principal: Principal) {}
+
+  get userId(): string | undefined {
+    return this.principal.kind === 'user' ? this.principal.userId : undefined;
+  }
+
+  get sessionId(): string | undefined {
+    return this.principal.kind === 'user' ? this.principal.sessionId : undefined;
+  }
+
+  requireUserId(): string {
+    if (this.principal.kind !== 'user') throw unauthenticated();
+    return this.principal.userId;
+  }
+
+  roleIn(teamId: string): TeamRole | undefined {
+    if (this.principal.kind !== 'user') return undefined;
+    return this.principal.memberships.find((m) => m.teamId === teamId)?.role;
+  }
+
+  can(teamId: string, permission: Permission): boolean {
+    const role = this.roleIn(teamId);
+    return !!role && permissionsByRole[role].has(permission);
+  }
+
+  /**
+   * Throws unless the caller holds the permission in the team. A caller outside the team is
+   * told the team does not exist, so team ids cannot be probed.
+   */
+  assertPermission(teamId: string, permission: Permission, notMemberError: Error = forbidden()): void {
+    this.requireUserId();
+    const role = this.roleIn(teamId);
+    if (!role) throw notMemberError;
+    if (!permissionsByRole[role].has(permission)) throw forbidden();
+  }
+}

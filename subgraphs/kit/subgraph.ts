@@ -1,0 +1,177 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import type { AssertionClaims } from './auth';
+import type { SubgraphConfig, SubgraphName } from './config';
+import { createDataSource, migrate, type StatementLog } from './database';
+import { ConsumerRunner, createEventBus, Outbox, OutboxRelay, type EventBus, type EventConsumer } from './events';
+import { GraphQLHttpServer, type InternalRoute } from './http/server';
+import { createLogger, type Logger } from './logger';
+import { PostgresPubSub } from './pubsub';
+import { Session } from './session';
+
+/** What every subgraph's services are built from. */
+export interface SubgraphInfrastructure {
+  config: SubgraphConfig;
+  logger: Logger;
+  dataSource: DataSource;
+  statements: StatementLog;
+  live: PostgresPubSub;
+  outbox: Outbox;
+}
+
+export interface RequestContext<TServices, TLoaders> {
+  requestId: string;
+  session: Session;
+  claims: AssertionClaims;
+  services: TServices;
+  loaders: TLoaders;
+  logger: Logger;
+}
+
+export interface SubgraphDefinition<TServices, TLoaders> {
+  name: SubgraphName;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Function[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: Function[];
+  buildSchema(): Promise<GraphQLSchema>;
+  createServices(infra: SubgraphInfrastructure): TServices;
+  /** Fresh DataLoaders for one request, so batching never leaks data between callers. */
+  createLoaders(services: TServices, session: Session): TLoaders;
+  consumers?(services: TServices): EventConsumer[];
+  internalRoutes?(services: TServices): Record<string, InternalRoute>;
+}
+
+export interface SubgraphAppOptions {
+  /** Run the outbox relay (on by default); off only to prove crash recovery in tests. */
+  relay?: boolean;
+  /** Start the event consumers (on by default). */
+  consumers?: boolean;
+}
+
+/** One running subgraph: database, migrations, event relay and consumers, and its HTTP/WS server. */
+export class SubgraphApp<TServices, TLoaders> {
+  readonly logger: Logger;
+  infra!: SubgraphInfrastructure;
+  services!: TServices;
+  bus!: EventBus;
+  relay!: OutboxRelay;
+  consumerRunner!: ConsumerRunner;
+  consumers: EventConsumer[] = [];
+  port = 0;
+  private server?: GraphQLHttpServer<RequestContext<TServices, TLoaders>>;
+  private relayPool?: Pool;
+  private stopping?: Promise<void>;
+
+  constructor(
+    readonly definition: SubgraphDefinition<TServices, TLoaders>,
+    readonly config: SubgraphConfig,
+    private readonly options: SubgraphAppOptions = {},
+  ) {
+    this.logger = createLogger(definition.name, config.logLevel);
+  }
+
+  async start(): Promise<number> {
+    const { definition, config, logger } = this;
+    const schemaName = definition.name;
+    const { dataSource, statements } = createDataSource({
+      url: config.databaseUrl,
+      schema: schemaName,
+      entities: definition.entities,
+      migrations: definition.migrations,
+      logger,
+    });
+    await dataSource.initialize();
+    await migrate(dataSource, schemaName);
+    const live = new PostgresPubSub(config.databaseUrl, `${schemaName}_live`, logger);
+    await live.start();
+    this.infra = { config, logger, dataSource, statements, live, outbox: new Outbox(schemaName, schemaName) };
+    this.services = definition.createServices(this.infra);
+
+    this.bus = createEventBus(config.eventBus, config.databaseUrl, logger);
+    this.relayPool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: `relay:${schemaName}` });
+    this.relayPool.on('error', (err) => logger.warn({ err }, 'relay pool connection error'));
+    this.relay = new OutboxRelay(config.databaseUrl, this.relayPool, schemaName, this.bus, logger);
+    if (this.options.relay !== false) this.relay.start();
+    this.consumerRunner = new ConsumerRunner(dataSource, schemaName, this.bus, logger);
+    this.consumers = definition.consumers?.(this.services) ?? [];
+    if (this.options.consumers !== false) await this.consumerRunner.start(this.consumers);
+
+    const schema = await definition.buildSchema();
+    this.server = new GraphQLHttpServer({
+      name: definition.name,
+      schema,
+      logger,
+      internalAuthSecret: config.internalAuthSecret,
+      introspection: config.env !== 'production',
+      internalRoutes: definition.internalRoutes?.(this.services),
+      isReady: async () => {
+        try {
+          await dataSource.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      createContext: (claims, requestId) => {
+        const session = new Session(claims.principal);
+        return {
+          requestId: requestId || randomUUID(),
+          session,
+          claims,
+          services: this.services,
+          loaders: definition.createLoaders(this.services, session),
+          logger: logger.child({ requestId }),
+        };
+      },
+    });
+    this.port = await this.server.listen(config.port, config.host);
+    logger.info({ port: this.port }, `${definition.name} subgraph ready`);
+    return this.port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/graphql`;
+  }
+
+  /** Graceful: stop accepting, finish in-flight work, then close the event machinery and the pool. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.server?.close(this.config.shutdownGraceMs);
+      await this.consumerRunner?.stop();
+      await this.relay?.stop();
+      await this.bus?.close();
+      await this.relayPool?.end().catch(() => undefined);
+      await this.infra?.live.close();
+      if (this.infra?.dataSource.isInitialized) await this.infra.dataSource.destroy();
+      this.logger.info(`${this.definition.name} subgraph stopped`);
+    })();
+    return this.stopping;
+  }
+}
+
+/** Entry point helper: start, and stop cleanly on SIGTERM/SIGINT. */
+export async function runSubgraph<TServices, TLoaders>(app: SubgraphApp<TServices, TLoaders>): Promise<void> {
+  const shutdown = (signal: string) => {
+    app.logger.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        app.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await app.start();
+  } catch (err) {
+    app.logger.fatal({ err }, 'failed to start');
+    await app.stop().catch(() => undefined);
+    process.exit(1);
+  }
+}
