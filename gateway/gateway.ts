@@ -11,6 +11,7 @@ import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { useConsoleAuth } from './auth.plugin';
+import { useErrorCodes } from './error-codes.plugin';
 import { PrincipalResolver } from './principal-resolver';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -46,7 +47,9 @@ export class Gateway {
       graphiql: config.env === 'development',
       landingPage: false,
       logging: config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'error',
-      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger) as never],
+      // Which subgraph failed is our business, not the client's.
+      subgraphErrors: { subgraphNameProp: false, errorCode: 'DOWNSTREAM_SERVICE_ERROR' },
+      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger) as never, useErrorCodes() as never],
     });
     this.http = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];

@@ -70,15 +70,17 @@ export class CreditBalanceService {
     });
   }
 
-  /** Live balance changes of a team, for its members. */
-  async *watch(session: Session, teamId: string): AsyncGenerator<BalanceRow> {
+  /** Live balance changes of a team, for its members. Authorizes before anything is subscribed. */
+  watch(session: Session, teamId: string): AsyncGenerator<BalanceRow> {
     this.assertCanRead(session, teamId);
     const messages = this.live.subscribe<BalanceMessage>(balanceTopic(teamId));
-    try {
-      for await (const message of messages) yield fromMessage(message);
-    } finally {
-      await messages.return?.();
-    }
+    return (async function* () {
+      try {
+        for await (const message of messages) yield fromMessage(message);
+      } finally {
+        await messages.return?.();
+      }
+    })();
   }
 
   recompute(teamId: string) {

@@ -80,6 +80,11 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
           return true;
         },
         context: async (ctx) => this.options.createContext(ctx.extra.claims!, ctx.extra.claims!.requestId ?? randomUUID()),
+        // The same error mapping as HTTP: domain codes kept, internals masked.
+        onNext: (_ctx, _id, _payload, _args, result) => {
+          if (!result.errors?.length) return result;
+          return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, this.options.logger)) } as never;
+        },
         onError: (_ctx, _id, _payload, errors) => {
           this.options.logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
         },
