@@ -25,6 +25,8 @@ const eventBusSchema = z
   .object({
     EVENT_BUS: z.enum(['postgres', 'nats']).default('postgres'),
     NATS_URL: z.string().optional(),
+    // One stream per environment, so environments sharing a NATS server never see each other's events.
+    NATS_STREAM: z.string().regex(/^[A-Z0-9_]+$/, 'NATS_STREAM must be upper-case letters, digits and _').default('CONSOLE_EVENTS'),
   })
   .refine((v) => v.EVENT_BUS !== 'nats' || !!v.NATS_URL, {
     message: 'NATS_URL is required when EVENT_BUS=nats',
@@ -34,6 +36,7 @@ const eventBusSchema = z
 export interface EventBusConfig {
   kind: 'postgres' | 'nats';
   natsUrl?: string;
+  natsStream?: string;
 }
 
 export interface SubgraphConfig {
@@ -87,7 +90,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     port: base[`${upper}_PORT`] as number,
     databaseUrl,
     internalAuthSecret: base.INTERNAL_AUTH_SECRET as string,
-    eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL },
+    eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
     shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
   };
 }

@@ -23,11 +23,19 @@ export function subgraphConfig(name: SubgraphName, databaseUrl: string, secret: 
   };
 }
 
+export interface StartedSubgraph<S> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app: SubgraphApp<S, any>;
+  db: TestDatabase;
+  secret: string;
+  stop(): Promise<void>;
+}
+
 /** One subgraph on its own database, for integration tests. */
 export async function startSubgraph<S, L>(
   definition: SubgraphDefinition<S, L>,
   options: { db?: TestDatabase; secret?: string; eventBus?: EventBusConfig; app?: SubgraphAppOptions } = {},
-) {
+): Promise<StartedSubgraph<S>> {
   const db = options.db ?? (await createTestDatabase());
   const secret = options.secret ?? randomBytes(32).toString('hex');
   const app = new SubgraphApp(definition, subgraphConfig(definition.name, db.url, secret, options.eventBus), options.app);

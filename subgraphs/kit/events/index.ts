@@ -15,7 +15,7 @@ export { NatsEventBus } from './nats-bus';
 
 /** The bus named by configuration: PostgreSQL by default, NATS JetStream for several replicas. */
 export function createEventBus(config: EventBusConfig, databaseUrl: string, logger: Logger): EventBus {
-  if (config.kind === 'nats') return new NatsEventBus(config.natsUrl!, logger);
+  if (config.kind === 'nats') return new NatsEventBus(config.natsUrl!, logger, { stream: config.natsStream });
   return new PostgresEventBus(databaseUrl, logger);
 }
 

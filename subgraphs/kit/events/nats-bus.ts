@@ -38,6 +38,7 @@ export class NatsEventBus implements EventBus {
     this.stream = options.stream ?? STREAM;
   }
 
+  /** Each stream owns its own subject space (streams may not overlap). */
   private get subjectPrefix(): string {
     return this.stream === STREAM ? SUBJECT_PREFIX : `${SUBJECT_PREFIX}.${this.stream.toLowerCase()}`;
   }
@@ -90,6 +91,12 @@ export class NatsEventBus implements EventBus {
     this.subscriptions.add(sub);
     await sub.start();
     return sub;
+  }
+
+  /** Removes the stream and everything in it (for throwaway environments). */
+  async deleteStream(): Promise<void> {
+    await this.connect();
+    await this.jsm!.streams.delete(this.stream).catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,289 @@
+/**
+ * `npm run bench:gateway`: what the gateway costs. The same query goes straight to the Team
+ * subgraph (carrying a pre-signed assertion, as if the gateway had already done its part) and
+ * through the gateway (carrying a bearer token, as a real client does, so each request pays for
+ * session and membership resolution, planning and the hop to the subgraph). Both are measured
+ * in alternating rounds of one run so that machine noise falls on both alike.
+ *
+ * Options: --seconds (measured seconds per mode, default 20), --rounds (default 5),
+ * --concurrency (in-flight requests, default 16), --warmup (seconds per mode, default 2).
+ * Uses DATABASE_URL (or TEST_ADMIN_DATABASE_URL) when set, else an embedded PostgreSQL.
+ */
+import 'reflect-metadata';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { PrincipalResolver } from '../gateway/principal-resolver';
+import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import { ASSERTION_HEADER, signAssertion } from '../subgraphs/kit/auth';
+import { subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
+import { GraphClient } from '../test/support/client';
+import { signUpUserWithTeam } from '../test/support/factories';
+import { startGraph, type TestGraph } from '../test/support/graph';
+import { checkResponse, percentile, type LoadResult, type LoadRun, type LoadTarget } from './load';
+
+type Mode = 'direct' | 'gateway';
+const MODES: readonly Mode[] = ['direct', 'gateway'];
+
+const QUERY = 'query BenchTeam($id: ID!) { team(id: $id) { id name isPersonal } }';
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  concurrency: number;
+  warmup: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '20' },
+      rounds: { type: 'string', default: '5' },
+      concurrency: { type: 'string', default: '16' },
+      warmup: { type: 'string', default: '2' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench:gateway -- [--seconds 20] [--rounds 5] [--concurrency 16] [--warmup 2]\n');
+    process.exit(0);
+  }
+  const number = (name: keyof Options, integer: boolean, min: number): number => {
+    const value = Number(values[name]);
+    if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+      throw new Error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${values[name]}`);
+    }
+    return value;
+  };
+  return {
+    seconds: number('seconds', false, 0.1),
+    rounds: number('rounds', true, 1),
+    concurrency: number('concurrency', true, 1),
+    warmup: number('warmup', false, 0),
+  };
+}
+
+const t0 = performance.now();
+function progress(message: string): void {
+  process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
+}
+
+/** The load generator's thread; one run at a time. */
+class LoadClient {
+  private readonly worker = new Worker(join(__dirname, 'load-worker.ts'));
+  private pending?: { resolve: (r: LoadResult) => void; reject: (e: Error) => void };
+
+  constructor() {
+    this.worker.on('message', (message: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (message.ok) pending?.resolve(message.result);
+      else pending?.reject(new Error(`load worker failed: ${message.error}`));
+    });
+    this.worker.on('error', (err) => {
+      this.pending?.reject(err);
+      this.pending = undefined;
+    });
+  }
+
+  run(run: LoadRun): Promise<LoadResult> {
+    if (this.pending) throw new Error('a load run is already in progress');
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(run);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+async function post(target: LoadTarget): Promise<{ status: number; text: string }> {
+  const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
+  return { status: response.status, text: await response.text() };
+}
+
+/** Signs a user up through the gateway and builds the two ways of asking for their Personal Team. */
+async function prepareTargets(graph: TestGraph, ttlMs: number): Promise<Record<Mode, LoadTarget>> {
+  const user = await signUpUserWithTeam(new GraphClient(graph.url));
+  // The very principal the gateway would assert for this token, so both paths ask as the same caller.
+  const subgraphUrls = Object.fromEntries(subgraphNames.map((n) => [n, graph.apps[n].url])) as Record<SubgraphName, string>;
+  const principal = await new PrincipalResolver(subgraphUrls, graph.secret).resolve(user.token);
+  if (principal.kind !== 'user' || !principal.memberships.some((m) => m.teamId === user.personalTeamId && m.role === 'ADMIN')) {
+    throw new Error(`unexpected principal for the bench user: ${JSON.stringify(principal)}`);
+  }
+  // Signed once for the whole run: a direct caller presents a ready-made assertion, so the
+  // direct figures are the subgraph's own cost and nothing else.
+  const assertion = signAssertion({ principal, requestId: 'bench-direct' }, graph.secret, ttlMs);
+  const body = JSON.stringify({ query: QUERY, variables: { id: user.personalTeamId }, operationName: 'BenchTeam' });
+  const common = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+  const targets: Record<Mode, LoadTarget> = {
+    direct: { url: graph.apps.team.url, headers: { ...common, [ASSERTION_HEADER]: assertion }, body, expectedData: undefined },
+    gateway: { url: graph.url, headers: { ...common, authorization: `Bearer ${user.token}` }, body, expectedData: undefined },
+  };
+  // Both paths must give the same, non-empty answer; that answer is what every bench response is held to.
+  const expectedData = { team: { id: user.personalTeamId, name: 'Personal Team', isPersonal: true } };
+  for (const mode of MODES) {
+    const { status, text } = await post(targets[mode]);
+    const problem = checkResponse(status, text, expectedData);
+    if (problem) throw new Error(`${mode} probe failed: ${problem}`);
+    targets[mode].expectedData = expectedData;
+  }
+  return targets;
+}
+
+interface Totals {
+  requests: number;
+  errors: number;
+  elapsedMs: number;
+  latencies: Float64Array[];
+  firstError?: string;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const row = (cells: (string | number)[], widths: number[]) =>
+  cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+
+function report(options: Options, totals: Record<Mode, Totals>, rounds: Record<Mode, number>[]): void {
+  const lines: string[] = [];
+  const stats = {} as Record<Mode, { rps: number; p50: number; p99: number }>;
+  for (const mode of MODES) {
+    const t = totals[mode];
+    const all = new Float64Array(t.latencies.reduce((n, l) => n + l.length, 0));
+    let at = 0;
+    for (const l of t.latencies) {
+      all.set(l, at);
+      at += l.length;
+    }
+    all.sort();
+    stats[mode] = { rps: t.requests / (t.elapsedMs / 1000), p50: percentile(all, 50), p99: percentile(all, 99) };
+  }
+
+  lines.push('');
+  lines.push(`query: ${QUERY}`);
+  lines.push(
+    `concurrency ${options.concurrency}, ${options.rounds} round(s) of ${fmt(options.seconds / options.rounds, 1)} s per mode ` +
+      `(${fmt(options.seconds, 1)} s measured per mode), warm-up ${fmt(options.warmup, 1)} s per mode; ` +
+      `node ${process.version}, ${availableParallelism()} CPU(s)`,
+  );
+  lines.push('');
+  const rw = [6, 13, 14, 14];
+  lines.push(row(['round', 'direct req/s', 'gateway req/s', 'gateway/direct'], rw));
+  rounds.forEach((r, i) => lines.push(row([i + 1, fmt(r.direct, 0), fmt(r.gateway, 0), fmt(r.gateway / r.direct)], rw)));
+  lines.push('');
+  const mw = [8, 9, 9, 8, 8, 7];
+  lines.push(row(['mode', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'], mw));
+  for (const mode of MODES) {
+    const s = stats[mode];
+    lines.push(row([mode, totals[mode].requests, fmt(s.rps, 0), fmt(s.p50), fmt(s.p99), totals[mode].errors], mw));
+  }
+  const perRound = rounds.map((r) => r.gateway / r.direct);
+  lines.push('');
+  lines.push(
+    `gateway/direct throughput ratio: ${fmt(stats.gateway.rps / stats.direct.rps)} ` +
+      `(per round ${fmt(Math.min(...perRound))}–${fmt(Math.max(...perRound))})`,
+  );
+  lines.push(`gateway/direct p50 latency ratio: ${fmt(stats.gateway.p50 / stats.direct.p50)}`);
+  lines.push(`gateway/direct p99 latency ratio: ${fmt(stats.gateway.p99 / stats.direct.p99)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+let graph: TestGraph | undefined;
+let postgres: RunningPostgres | undefined;
+let load: LoadClient | undefined;
+let stopping: Promise<void> | undefined;
+
+/** Client first, then the graph, then the database: each still has what it needs while it stops. */
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    await load?.close().catch((err) => progress(`load worker stop failed: ${err}`));
+    if (graph) {
+      progress('stopping the graph');
+      await graph.stop().catch((err) => progress(`graph stop failed: ${err}`));
+    }
+    if (postgres) {
+      progress('stopping embedded PostgreSQL');
+      await postgres.stop().catch((err) => progress(`PostgreSQL stop failed: ${err}`));
+    }
+  })();
+  return stopping;
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  process.once('SIGINT', () => {
+    progress('interrupted');
+    void stopAll().then(() => process.exit(130));
+  });
+
+  if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
+    progress('DATABASE_URL is not set: starting an embedded PostgreSQL');
+    postgres = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-postgres-${process.pid}`), ephemeral: true });
+    // Read by createTestDatabase (through testEnv), so it must be set before startGraph.
+    process.env.TEST_ADMIN_DATABASE_URL = postgres.url('postgres');
+  }
+  progress('starting the four subgraphs and the gateway');
+  graph = await startGraph();
+  progress('signing up the bench user');
+  const runMs = (2 * (options.seconds + options.warmup) + 600) * 1000;
+  const targets = await prepareTargets(graph, runMs);
+  load = new LoadClient();
+
+  const totals = Object.fromEntries(MODES.map((m) => [m, { requests: 0, errors: 0, elapsedMs: 0, latencies: [] } as Totals])) as Record<Mode, Totals>;
+  const note = (mode: Mode, result: LoadResult) => {
+    totals[mode].errors += result.errors;
+    totals[mode].firstError ??= result.firstError;
+  };
+
+  if (options.warmup > 0) {
+    for (const mode of MODES) {
+      progress(`warming up ${mode}`);
+      // Counted for errors only: a broken path must fail the bench even if it breaks early.
+      note(mode, await load.run({ target: targets[mode], concurrency: options.concurrency, durationMs: options.warmup * 1000 }));
+    }
+  }
+
+  const roundMs = (options.seconds * 1000) / options.rounds;
+  const rounds: Record<Mode, number>[] = [];
+  for (let i = 0; i < options.rounds; i++) {
+    // ABBA order, so neither mode always runs on the heels of the other.
+    const order: readonly Mode[] = i % 2 === 0 ? MODES : [...MODES].reverse();
+    const perRound = {} as Record<Mode, number>;
+    for (const mode of order) {
+      const result = await load.run({ target: targets[mode], concurrency: options.concurrency, durationMs: roundMs });
+      note(mode, result);
+      totals[mode].requests += result.requests;
+      totals[mode].elapsedMs += result.elapsedMs;
+      totals[mode].latencies.push(result.latencies);
+      perRound[mode] = result.requests / (result.elapsedMs / 1000);
+    }
+    rounds.push(perRound);
+    progress(`round ${i + 1}/${options.rounds}: direct ${fmt(perRound.direct, 0)} req/s, gateway ${fmt(perRound.gateway, 0)} req/s`);
+  }
+
+  report(options, totals, rounds);
+  let failed = false;
+  for (const mode of MODES) {
+    if (totals[mode].errors > 0) {
+      failed = true;
+      process.stderr.write(`FAIL: ${totals[mode].errors} ${mode} response(s) were errors; first: ${totals[mode].firstError}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  async (code) => {
+    await stopAll();
+    // Stray keep-alive sockets or timers must not keep a finished bench alive.
+    process.exit(code);
+  },
+  async (err) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+    await stopAll();
+    process.exit(1);
+  },
+);

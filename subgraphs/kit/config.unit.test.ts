@@ -1,0 +1,29 @@
+import { loadGatewayConfig, loadSubgraphConfig } from './config';
+
+const secret = 'k'.repeat(40);
+
+describe('configuration', () => {
+  it('gives each subgraph its default port and the shared database', () => {
+    const config = loadSubgraphConfig('billing', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret });
+    expect(config).toMatchObject({ port: 4003, databaseUrl: 'postgres://x/db', eventBus: { kind: 'postgres' } });
+  });
+
+  it('prefers a subgraph’s own database URL (its own role) over the shared one', () => {
+    const config = loadSubgraphConfig('team', { DATABASE_URL: 'postgres://shared/db', TEAM_DATABASE_URL: 'postgres://team@h/db', INTERNAL_AUTH_SECRET: secret });
+    expect(config.databaseUrl).toBe('postgres://team@h/db');
+  });
+
+  it('refuses to start without a long enough secret', () => {
+    expect(() => loadSubgraphConfig('identity', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: 'short' })).toThrow(/INTERNAL_AUTH_SECRET/);
+  });
+
+  it('requires NATS_URL when the NATS bus is chosen', () => {
+    expect(() => loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret, EVENT_BUS: 'nats' })).toThrow(/NATS_URL/);
+  });
+
+  it('points the gateway at the subgraphs on their default ports', () => {
+    const config = loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret });
+    expect(config.port).toBe(4000);
+    expect(config.subgraphUrls.audit).toBe('http://127.0.0.1:4004/graphql');
+  });
+});

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { eventually } from '../../../test/support/eventually';
+import { testEnv } from '../../../test/support/env';
+import { createLogger } from '../logger';
+import type { EventBus } from './bus';
+import { createEvent, type DomainEvent } from './event';
+import { NatsEventBus } from './nats-bus';
+import { PostgresEventBus } from './postgres-bus';
+
+const logger = createLogger('test', 'silent');
+
+interface BusFactory {
+  name: string;
+  enabled: boolean;
+  setup(): Promise<{ make: () => EventBus; teardown: () => Promise<void> }>;
+}
+
+const factories: BusFactory[] = [
+  {
+    name: 'PostgreSQL',
+    enabled: true,
+    async setup() {
+      const db: TestDatabase = await createTestDatabase();
+      return { make: () => new PostgresEventBus(db.url, logger, { pollMs: 200 }), teardown: () => db.drop() };
+    },
+  },
+  {
+    name: 'NATS JetStream',
+    // Runs wherever NATS_URL is configured (CI always configures it).
+    enabled: !!testEnv.natsUrl,
+    async setup() {
+      const stream = `TEST_${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+      const admin = new NatsEventBus(testEnv.natsUrl!, logger, { stream });
+      return {
+        make: () => new NatsEventBus(testEnv.natsUrl!, logger, { stream, ackWaitMs: 2000 }),
+        teardown: async () => {
+          await admin.deleteStream();
+          await admin.close();
+        },
+      };
+    },
+  },
+];
+
+const event = (aggregateId: string, n: number): DomainEvent =>
+  createEvent('test', { type: 'test.happened', aggregateId, teamId: null, actor: null, payload: { n } }) as DomainEvent;
+
+describe.each(factories.filter((f) => f.enabled))('$name event bus', (factory) => {
+  let env: Awaited<ReturnType<BusFactory['setup']>>;
+  const buses: EventBus[] = [];
+  const bus = () => {
+    const b = env.make();
+    buses.push(b);
+    return b;
+  };
+
+  // A fresh log per test, so a new consumer group does not replay other tests' events.
+  beforeEach(async () => {
+    env = await factory.setup();
+  });
+
+  afterEach(async () => {
+    for (const b of buses.splice(0)) await b.close();
+    await env.teardown();
+  });
+
+  it('delivers every published event to a consumer group, in publication order', async () => {
+    const publisher = bus();
+    const received: DomainEvent[] = [];
+    await bus().subscribe(`order-${randomUUID()}`, async ({ event: e }) => {
+      received.push(e);
+    });
+    const sent = Array.from({ length: 50 }, (_, i) => event('agg-1', i));
+    await publisher.publish(sent.slice(0, 20));
+    await publisher.publish(sent.slice(20));
+    await eventually(() => expect(received).toHaveLength(50));
+    expect(received.map((e) => e.id)).toEqual(sent.map((e) => e.id));
+  });
+
+  it('drops a republished event id, so a relay retry cannot duplicate it', async () => {
+    const publisher = bus();
+    const received: string[] = [];
+    const group = `dedupe-${randomUUID()}`;
+    await bus().subscribe(group, async ({ event: e }) => {
+      received.push(e.id);
+    });
+    const once = event('agg-2', 1);
+    const marker = event('agg-2', 2);
+    await publisher.publish([once]);
+    await publisher.publish([once, marker]);
+    await eventually(() => expect(received).toContain(marker.id));
+    expect(received.filter((id) => id === once.id)).toHaveLength(1);
+  });
+
+  it('redelivers an event whose handler threw until it succeeds', async () => {
+    const publisher = bus();
+    let attempts = 0;
+    const done: string[] = [];
+    await bus().subscribe(`retry-${randomUUID()}`, async ({ event: e }) => {
+      attempts++;
+      if (attempts < 3) throw new Error('transient');
+      done.push(e.id);
+    });
+    const e = event('agg-3', 1);
+    await publisher.publish([e]);
+    await eventually(() => expect(done).toEqual([e.id]), 15_000);
+    expect(attempts).toBe(3);
+  });
+
+  it('gives each event to one member of a group when two replicas consume', async () => {
+    const publisher = bus();
+    const group = `replicas-${randomUUID()}`;
+    const seen: string[] = [];
+    await bus().subscribe(group, async ({ event: e }) => void seen.push(e.id));
+    await bus().subscribe(group, async ({ event: e }) => void seen.push(e.id));
+    const sent = Array.from({ length: 40 }, (_, i) => event(`agg-${i % 4}`, i));
+    await publisher.publish(sent);
+    await eventually(() => expect(new Set(seen).size).toBe(40));
+    expect(seen).toHaveLength(40);
+  });
+});

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
+import { eventually } from '../../../test/support/eventually';
+import { Session } from '../session';
+import { teamSubgraph } from '../../team/team.subgraph';
+import type { TeamServices } from '../../team/team.context';
+import type { DomainEvent } from './event';
+import { EventType } from './event';
+
+let team: StartedSubgraph<TeamServices>;
+
+beforeAll(async () => {
+  team = await startSubgraph(teamSubgraph, { app: { consumers: false, relay: false } });
+});
+
+afterAll(async () => {
+  await team?.stop();
+});
+
+const outboxCount = async (type: string, teamId: string) =>
+  Number((await team.app.infra.dataSource.query(`SELECT count(*) FROM team.outbox WHERE type = $1 AND envelope->>'teamId' = $2`, [type, teamId]))[0].count);
+
+describe('transactional outbox', () => {
+  it('writes no event for a change that rolled back', async () => {
+    const teamId = randomUUID();
+    await expect(
+      team.app.infra.dataSource.transaction(async (tx) => {
+        await team.app.infra.outbox.enqueue(tx, { type: EventType.TeamUpdated, aggregateId: teamId, teamId, actor: null, payload: {} });
+        throw new Error('the change failed');
+      }),
+    ).rejects.toThrow('the change failed');
+    expect(await outboxCount(EventType.TeamUpdated, teamId)).toBe(0);
+  });
+
+  it('refuses to write an event outside a transaction', async () => {
+    await expect(team.app.infra.outbox.enqueue(team.app.infra.dataSource.manager, { type: 'x', aggregateId: 'a', teamId: null, actor: null, payload: {} })).rejects.toThrow(/inside a transaction/);
+  });
+
+  it('relays committed events to the bus in commit order per team, and marks them published', async () => {
+    const userId = randomUUID();
+    const created = await team.app.infra.dataSource.transaction((tx) => team.app.services.teams.createPersonalTeam(tx, userId, null));
+    const session = new Session({ kind: 'user', userId, sessionId: 's', memberships: [{ teamId: created.id, role: 'ADMIN' }] });
+    // Concurrent renames of one team: the bus must carry them in the order they committed.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => team.app.services.teams.updateTeam(session, created.id, { name: `name-${i}` }, { userId })));
+
+    const received: DomainEvent[] = [];
+    const group = `outbox-test-${randomUUID()}`;
+    const sub = await team.app.bus.subscribe(group, async ({ event }) => {
+      if (event.teamId === created.id) received.push(event);
+    });
+    const drained = await team.app.relay.drainOnce();
+    expect(drained).toBeGreaterThanOrEqual(22);
+    await eventually(() => expect(received).toHaveLength(22));
+    expect(received.slice(0, 2).map((e) => e.type)).toEqual([EventType.TeamCreated, EventType.TeamMemberAdded]);
+    const [current] = await team.app.infra.dataSource.query(`SELECT name FROM team.teams WHERE id = $1`, [created.id]);
+    expect((received.at(-1)!.payload as { changes: { name: string } }).changes.name).toBe(current.name);
+    const [{ unpublished }] = await team.app.infra.dataSource.query(`SELECT count(*)::int AS unpublished FROM team.outbox WHERE published_at IS NULL`);
+    expect(unpublished).toBe(0);
+    await sub.stop();
+  });
+});
