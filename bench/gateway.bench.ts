@@ -214,10 +214,15 @@ function stopAll(): Promise<void> {
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  process.once('SIGINT', () => {
-    progress('interrupted');
-    void stopAll().then(() => process.exit(130));
-  });
+  // However the run ends, the graph's database must be dropped and an embedded server stopped.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      progress(`${signal}: stopping`);
+      void stopAll().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
+  // A closed pipe (e.g. output piped into `head`) must not kill the run before it cleans up.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
   if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
     progress('DATABASE_URL is not set: starting an embedded PostgreSQL');

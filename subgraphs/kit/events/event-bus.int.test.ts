@@ -119,4 +119,32 @@ describe.each(factories.filter((f) => f.enabled))('$name event bus', (factory) =
     await eventually(() => expect(new Set(seen).size).toBe(40));
     expect(seen).toHaveLength(40);
   });
+
+  it('delivers a burst of 10,000 events across many teams completely and in order per team', async () => {
+    const teams = Array.from({ length: 20 }, (_, i) => `team-${i}`);
+    const received = new Map<string, number[]>();
+    let count = 0;
+    await bus().subscribe(`burst-${randomUUID()}`, async ({ event: e }) => {
+      const list = received.get(e.aggregateId) ?? [];
+      list.push((e.payload as { n: number }).n);
+      received.set(e.aggregateId, list);
+      count++;
+    });
+    // Four relays publishing concurrently, each owning five teams, 500 events per batch.
+    await Promise.all(
+      [0, 1, 2, 3].map(async (relay) => {
+        const publisher = bus();
+        const mine = teams.slice(relay * 5, relay * 5 + 5);
+        for (let batch = 0; batch < 5; batch++) {
+          await publisher.publish(Array.from({ length: 500 }, (_, i) => event(mine[i % 5], batch * 500 + i)));
+        }
+      }),
+    );
+    await eventually(() => expect(count).toBe(10_000), 60_000, 200);
+    for (const teamId of teams) {
+      const sequence = received.get(teamId)!;
+      expect(sequence).toHaveLength(500);
+      expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+    }
+  }, 90_000);
 });
