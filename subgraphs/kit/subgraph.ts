@@ -50,6 +50,8 @@ export interface SubgraphAppOptions {
   relay?: boolean;
   /** Start the event consumers (on by default). */
   consumers?: boolean;
+  /** Serve GraphQL over HTTP/WS (on by default); off for operator tools that only need the data. */
+  serve?: boolean;
 }
 
 /** One running subgraph: database, migrations, event relay and consumers, and its HTTP/WS server. */
@@ -100,6 +102,7 @@ export class SubgraphApp<TServices, TLoaders> {
     this.consumers = definition.consumers?.(this.services) ?? [];
     if (this.options.consumers !== false) await this.consumerRunner.start(this.consumers);
 
+    if (this.options.serve === false) return 0;
     const schema = await definition.buildSchema();
     this.server = new GraphQLHttpServer({
       name: definition.name,

@@ -199,6 +199,19 @@ describe('bad requests', () => {
   });
 });
 
+describe('gateway surface', () => {
+  it('does not serve GraphiQL outside development', async () => {
+    const response = await fetch(graph.url, { headers: { accept: 'text/html' } });
+    expect(await response.text()).not.toMatch(/graphiql/i);
+  });
+
+  it('reports health and readiness', async () => {
+    const base = graph.url.replace('/graphql', '');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+  });
+});
+
 describe('the gateway is the only way in', () => {
   it('refuses a request sent straight to a subgraph, even with a forged assertion', async () => {
     for (const app of Object.values(graph.apps)) {
