@@ -10,6 +10,7 @@
  * Uses DATABASE_URL (or TEST_ADMIN_DATABASE_URL) when set, else an embedded PostgreSQL.
  */
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,10 +18,9 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { PrincipalResolver } from '../gateway/principal-resolver';
 import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
-import { ASSERTION_HEADER, signAssertion } from '../subgraphs/kit/auth';
+import { ASSERTION_HEADER, signAssertion, type Principal } from '../subgraphs/kit/auth';
 import { subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
-import { GraphClient } from '../test/support/client';
-import { signUpUserWithTeam } from '../test/support/factories';
+import { eventually } from '../test/support/eventually';
 import { startGraph, type TestGraph } from '../test/support/graph';
 import { checkResponse, percentile, type LoadResult, type LoadRun, type LoadTarget } from './load';
 
@@ -101,31 +101,66 @@ class LoadClient {
   }
 }
 
-async function post(target: LoadTarget): Promise<{ status: number; text: string }> {
+async function post(target: Pick<LoadTarget, 'url' | 'headers' | 'body'>): Promise<{ status: number; text: string }> {
   const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
   return { status: response.status, text: await response.text() };
 }
 
-/** Signs a user up through the gateway and builds the two ways of asking for their Personal Team. */
-async function prepareTargets(graph: TestGraph, ttlMs: number): Promise<Record<Mode, LoadTarget>> {
-  const user = await signUpUserWithTeam(new GraphClient(graph.url));
-  // The very principal the gateway would assert for this token, so both paths ask as the same caller.
-  const subgraphUrls = Object.fromEntries(subgraphNames.map((n) => [n, graph.apps[n].url])) as Record<SubgraphName, string>;
-  const principal = await new PrincipalResolver(subgraphUrls, graph.secret).resolve(user.token);
-  if (principal.kind !== 'user' || !principal.memberships.some((m) => m.teamId === user.personalTeamId && m.role === 'ADMIN')) {
-    throw new Error(`unexpected principal for the bench user: ${JSON.stringify(principal)}`);
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+
+/**
+ * A new user, signed up through the gateway, with the token and the principal the gateway
+ * asserts for it. Asks only for the token and the user id, so that rules on other user fields
+ * cannot break the bench.
+ */
+async function signUpBenchUser(graph: TestGraph): Promise<{ token: string; principal: Principal & { kind: 'user' }; teamId: string }> {
+  const email = `bench.${randomBytes(6).toString('hex')}@example.com`;
+  const { status, text } = await post({
+    url: graph.url,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({
+      query: 'mutation BenchSignUp($input: SignUpInput!) { signUp(input: $input) { __typename ... on AuthSession { token user { id } } } }',
+      variables: { input: { email, password: randomBytes(12).toString('base64url') } },
+    }),
+  });
+  let result: { data?: { signUp?: { token?: string; user?: { id: string } } }; errors?: unknown[] } = {};
+  try {
+    result = JSON.parse(text) as typeof result;
+  } catch {
+    // reported below, with the body
   }
+  const signUp = result.data?.signUp;
+  if (status !== 200 || result.errors?.length || !signUp?.token || !signUp.user) throw new Error(`signUp failed (HTTP ${status}): ${text.slice(0, 500)}`);
+  const token = signUp.token;
+  const userId = signUp.user.id;
+
+  // The Personal Team is created from the sign-up event; the user is its only Admin, and it is
+  // their only team. Resolving it as the gateway does also yields the principal to sign for
+  // direct calls, so both paths ask as the same caller.
+  const subgraphUrls = Object.fromEntries(subgraphNames.map((n) => [n, graph.apps[n].url])) as Record<SubgraphName, string>;
+  const resolver = new PrincipalResolver(subgraphUrls, graph.secret);
+  return eventually(async () => {
+    const principal = await resolver.resolve(token);
+    if (principal.kind !== 'user' || principal.userId !== userId) throw new Error(`unexpected principal ${JSON.stringify(principal)}`);
+    const [membership, ...others] = principal.memberships;
+    if (!membership || others.length || membership.role !== 'ADMIN') throw new Error(`Personal Team not ready: ${JSON.stringify(principal.memberships)}`);
+    return { token, principal, teamId: membership.teamId };
+  });
+}
+
+/** The two ways of asking for the bench user's Personal Team. */
+async function prepareTargets(graph: TestGraph, ttlMs: number): Promise<Record<Mode, LoadTarget>> {
+  const { token, principal, teamId } = await signUpBenchUser(graph);
   // Signed once for the whole run: a direct caller presents a ready-made assertion, so the
   // direct figures are the subgraph's own cost and nothing else.
   const assertion = signAssertion({ principal, requestId: 'bench-direct' }, graph.secret, ttlMs);
-  const body = JSON.stringify({ query: QUERY, variables: { id: user.personalTeamId }, operationName: 'BenchTeam' });
-  const common = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
+  const body = JSON.stringify({ query: QUERY, variables: { id: teamId }, operationName: 'BenchTeam' });
   const targets: Record<Mode, LoadTarget> = {
-    direct: { url: graph.apps.team.url, headers: { ...common, [ASSERTION_HEADER]: assertion }, body, expectedData: undefined },
-    gateway: { url: graph.url, headers: { ...common, authorization: `Bearer ${user.token}` }, body, expectedData: undefined },
+    direct: { url: graph.apps.team.url, headers: { ...JSON_HEADERS, [ASSERTION_HEADER]: assertion }, body, expectedData: undefined },
+    gateway: { url: graph.url, headers: { ...JSON_HEADERS, authorization: `Bearer ${token}` }, body, expectedData: undefined },
   };
-  // Both paths must give the same, non-empty answer; that answer is what every bench response is held to.
-  const expectedData = { team: { id: user.personalTeamId, name: 'Personal Team', isPersonal: true } };
+  // Both paths must give this same, non-empty answer, and so must every response of the run.
+  const expectedData = { team: { id: teamId, name: 'Personal Team', isPersonal: true } };
   for (const mode of MODES) {
     const { status, text } = await post(targets[mode]);
     const problem = checkResponse(status, text, expectedData);
@@ -214,6 +249,10 @@ function stopAll(): Promise<void> {
 
 async function main(): Promise<number> {
   const options = parseOptions();
+  // The graph runs in the test harness, as under jest (which sets this). Without it each Apollo
+  // Server installs SIGINT/SIGTERM handlers that re-raise the signal and kill the process
+  // before the bench can drop its database and stop an embedded PostgreSQL.
+  process.env.NODE_ENV ??= 'test';
   // However the run ends, the graph's database must be dropped and an embedded server stopped.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

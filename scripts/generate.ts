@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { parse } from 'graphql';
 import codegenConfig from '../codegen';
 import { defaultPorts, subgraphNames } from '../subgraphs/kit/config';
-import { printSubgraphSdl } from '../subgraphs/kit/federation';
+import { buildFederatedSchema, printSubgraphSdl } from '../subgraphs/kit/federation';
 import { subgraphs } from '../subgraphs';
 
 const root = join(__dirname, '..');
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const outputs = new Map<string, string>();
   const services = [];
   for (const name of subgraphNames) {
-    const sdl = printSubgraphSdl(await subgraphs[name].buildSchema());
+    const sdl = printSubgraphSdl(await buildFederatedSchema(subgraphs[name].schema));
     outputs.set(`schema/${name}.graphql`, sdl);
     services.push({ name, typeDefs: parse(sdl), url: `http://127.0.0.1:${defaultPorts[name]}/graphql` });
   }

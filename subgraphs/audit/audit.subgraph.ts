@@ -1,4 +1,3 @@
-import { buildFederatedSchema } from '../kit/federation';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
 import { AuditEventEntity } from './audit-event/audit-event.entity';
@@ -14,7 +13,7 @@ export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
   name: 'audit',
   entities: [AuditEventEntity],
   migrations: [AuditInitial1732800000000],
-  buildSchema: () => buildFederatedSchema({ resolvers: [AuditLogResolver], orphanedTypes: [AuditTeamType], referenceResolvers: auditReferences }),
+  schema: { resolvers: [AuditLogResolver], orphanedTypes: [AuditTeamType], referenceResolvers: auditReferences },
   createServices: ({ dataSource }) => ({ audit: new AuditEventService(new AuditEventRepository(new UnitOfWork(dataSource))) }),
   createLoaders: () => ({}),
   consumers: (services) => [new AuditRecorderConsumer(services.audit)],

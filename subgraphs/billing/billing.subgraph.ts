@@ -1,5 +1,4 @@
 import DataLoader from 'dataloader';
-import { buildFederatedSchema } from '../kit/federation';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
 import { CreditBalanceEntity } from './balance/credit-balance.entity';
@@ -15,12 +14,11 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
   name: 'billing',
   entities: [CreditBalanceEntity, LedgerEntryEntity],
   migrations: [BillingInitial1732800000000],
-  buildSchema: () =>
-    buildFederatedSchema({
+  schema: {
       resolvers: [TeamBalanceResolver, CreditBalanceSubscriptionResolver],
       orphanedTypes: [BillingTeamType],
       referenceResolvers: billingReferences,
-    }),
+    },
   createServices: ({ dataSource, outbox, live }) => {
     const uow = new UnitOfWork(dataSource);
     return { balances: new CreditBalanceService(uow, new CreditBalanceRepository(uow), outbox, live) };

@@ -4,8 +4,11 @@ import type { AuthService } from './auth/auth.service';
 import type { SessionService } from './session/session.service';
 import type { UserService } from './user/user.service';
 import type { UserType } from './user/user.type';
+import type { TeamMembershipEntity } from './teammate/team-membership.entity';
+import type { TeamMembershipRepository } from './teammate/team-membership.repository';
 
 export interface IdentityServices {
+  teamMemberships: TeamMembershipRepository;
   users: UserService;
   sessions: SessionService;
   auth: AuthService;
@@ -13,6 +16,7 @@ export interface IdentityServices {
 
 export interface IdentityLoaders {
   user: DataLoader<string, UserType | null>;
+  teamsOfUser: DataLoader<string, TeamMembershipEntity[]>;
 }
 
 export type IdentityContext = RequestContext<IdentityServices, IdentityLoaders>;

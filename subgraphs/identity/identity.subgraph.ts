@@ -1,12 +1,15 @@
 import type { SubgraphDefinition } from '../kit/subgraph';
-import { buildFederatedSchema } from '../kit/federation';
-import { loaderById } from '../kit/loaders';
+import { loaderById, loaderOfMany } from '../kit/loaders';
 import { UnitOfWork } from '../kit/transaction';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
 import { PasswordHasher } from './auth/password-hasher';
 import type { IdentityLoaders, IdentityServices } from './identity.context';
 import { IdentityInitial1732800000000 } from './migrations/1732800000000-identity-initial';
+import { IdentityTeamMemberships1732900000000 } from './migrations/1732900000000-identity-team-memberships';
+import { TeamMembershipConsumer } from './teammate/team-membership.consumer';
+import { TeamMembershipEntity } from './teammate/team-membership.entity';
+import { TeamMembershipRepository } from './teammate/team-membership.repository';
 import { SessionEntity } from './session/session.entity';
 import { SessionRepository } from './session/session.repository';
 import { SessionService } from './session/session.service';
@@ -17,14 +20,16 @@ import { UserService } from './user/user.service';
 
 export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
   name: 'identity',
-  entities: [UserEntity, SessionEntity],
-  migrations: [IdentityInitial1732800000000],
-  buildSchema: () => buildFederatedSchema({ resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference }),
+  entities: [UserEntity, SessionEntity, TeamMembershipEntity],
+  migrations: [IdentityInitial1732800000000, IdentityTeamMemberships1732900000000],
+  schema: { resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference },
   createServices: ({ dataSource, outbox }) => {
     const uow = new UnitOfWork(dataSource);
     const userRepository = new UserRepository(uow);
     const sessions = new SessionService(new SessionRepository(uow));
+    const teamMemberships = new TeamMembershipRepository(uow);
     return {
+      teamMemberships,
       users: new UserService(userRepository),
       sessions,
       auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox),
@@ -35,7 +40,10 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email })),
       (u) => u.id,
     ),
+    teamsOfUser: loaderOfMany((ids) => services.teamMemberships.findByUsers(ids), (m) => m.userId),
   }),
+  teammates: (loaders) => ({ teamsOfUser: async (userId) => (await loaders.teamsOfUser.load(userId)).map((m) => m.teamId) }),
+  consumers: (services) => [new TeamMembershipConsumer(services.teamMemberships)],
   internalRoutes: (services) => ({
     // The gateway turns a bearer token into a user here.
     'resolve-session': async (body) => {

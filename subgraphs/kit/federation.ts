@@ -30,9 +30,9 @@ const topicSubscriptionsRefused = {
   },
 };
 
-/** Builds a federation-2 subgraph schema from type-graphql classes. */
-export async function buildFederatedSchema(options: FederatedSchemaOptions): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
+/** The type-graphql schema before federation: it still carries field extensions (access rules). */
+export function buildAnnotatedSchema(options: FederatedSchemaOptions): Promise<GraphQLSchema> {
+  return buildSchema({
     resolvers: options.resolvers,
     orphanedTypes: options.orphanedTypes,
     scalarsMap,
@@ -40,6 +40,11 @@ export async function buildFederatedSchema(options: FederatedSchemaOptions): Pro
     validate: false,
     skipCheck: true,
   });
+}
+
+/** Builds a federation-2 subgraph schema from type-graphql classes. */
+export async function buildFederatedSchema(options: FederatedSchemaOptions): Promise<GraphQLSchema> {
+  const schema = await buildAnnotatedSchema(options);
   const typeDefs = parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`);
   const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
   for (const [typeName, fields] of Object.entries(options.referenceResolvers ?? {})) {

@@ -22,7 +22,7 @@ const permissionsByRole: Record<TeamRole, ReadonlySet<Permission>> = {
 
 /** The caller of one request, with the checks services use to authorize it. */
 export class Session {
-  constructor(readonly principal: Principal) {}
+  constructor(public principal: Principal) {}
 
   get userId(): string | undefined {
     return this.principal.kind === 'user' ? this.principal.userId : undefined;
@@ -35,6 +35,20 @@ export class Session {
   requireUserId(): string {
     if (this.principal.kind !== 'user') throw unauthenticated();
     return this.principal.userId;
+  }
+
+  /**
+   * Records a role the caller gained during this request (e.g. by creating a team), so the rest
+   * of the same response may show what they just created. Other subgraphs learn it on the next request.
+   */
+  grantWithinRequest(teamId: string, role: TeamRole): void {
+    if (this.principal.kind !== 'user') return;
+    this.principal = { ...this.principal, memberships: [...this.principal.memberships.filter((m) => m.teamId !== teamId), { teamId, role }] };
+  }
+
+  /** The caller just signed in or up: the rest of this response may show them their own account. */
+  signedInWithinRequest(userId: string, sessionId: string): void {
+    this.principal = { kind: 'user', userId, sessionId, memberships: [] };
   }
 
   roleIn(teamId: string): TeamRole | undefined {

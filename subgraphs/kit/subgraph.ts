@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import type { GraphQLSchema } from 'graphql';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { TeammateDirectory } from './access';
 import type { AssertionClaims } from './auth';
 import type { SubgraphConfig, SubgraphName } from './config';
 import { createDataSource, migrate, type StatementLog } from './database';
+import { buildFederatedSchema, type FederatedSchemaOptions } from './federation';
 import { ConsumerRunner, createEventBus, Outbox, OutboxRelay, type EventBus, type EventConsumer } from './events';
 import { GraphQLHttpServer, type InternalRoute } from './http/server';
 import { createLogger, type Logger } from './logger';
@@ -24,6 +25,7 @@ export interface SubgraphInfrastructure {
 
 export interface RequestContext<TServices, TLoaders> {
   requestId: string;
+  teammates?: TeammateDirectory;
   session: Session;
   claims: AssertionClaims;
   services: TServices;
@@ -37,11 +39,14 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   entities: Function[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: Function[];
-  buildSchema(): Promise<GraphQLSchema>;
+  /** The type-graphql classes and reference resolvers the subgraph schema is built from. */
+  schema: FederatedSchemaOptions;
   createServices(infra: SubgraphInfrastructure): TServices;
   /** Fresh DataLoaders for one request, so batching never leaks data between callers. */
   createLoaders(services: TServices, session: Session): TLoaders;
   consumers?(services: TServices): EventConsumer[];
+  /** For subgraphs with `SelfOrTeammate` fields: which teams another user is in. */
+  teammates?(loaders: TLoaders): TeammateDirectory;
   internalRoutes?(services: TServices): Record<string, InternalRoute>;
 }
 
@@ -103,7 +108,7 @@ export class SubgraphApp<TServices, TLoaders> {
     if (this.options.consumers !== false) await this.consumerRunner.start(this.consumers);
 
     if (this.options.serve === false) return 0;
-    const schema = await definition.buildSchema();
+    const schema = await buildFederatedSchema(definition.schema);
     this.server = new GraphQLHttpServer({
       name: definition.name,
       schema,
@@ -119,14 +124,16 @@ export class SubgraphApp<TServices, TLoaders> {
           return false;
         }
       },
-      createContext: (claims, requestId) => {
+      createContext: (claims, requestId): RequestContext<TServices, TLoaders> => {
         const session = new Session(claims.principal);
+        const loaders = definition.createLoaders(this.services, session);
         return {
+          teammates: definition.teammates?.(loaders),
           requestId: requestId || randomUUID(),
           session,
           claims,
           services: this.services,
-          loaders: definition.createLoaders(this.services, session),
+          loaders,
           logger: logger.child({ requestId }),
         };
       },

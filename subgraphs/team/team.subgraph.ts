@@ -1,4 +1,3 @@
-import { buildFederatedSchema } from '../kit/federation';
 import { loaderById, loaderOfMany } from '../kit/loaders';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
@@ -21,8 +20,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   name: 'team',
   entities: [TeamEntity, MembershipEntity],
   migrations: [TeamInitial1732800000000],
-  buildSchema: () =>
-    buildFederatedSchema({ resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver], referenceResolvers: teamReferences }),
+  schema: { resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver], referenceResolvers: teamReferences },
   createServices: ({ dataSource, outbox }) => {
     const uow = new UnitOfWork(dataSource);
     return { teams: new TeamService(uow, new TeamRepository(uow), new MembershipRepository(uow), outbox) };

@@ -1,9 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Access, Allow } from '../../kit/access';
 import type { AuditContext } from '../audit.context';
 import { AuditEventConnectionType, AuditLogFilterInput, AuditTeamType } from './audit-event.types';
 
 @Resolver(() => AuditTeamType)
 export class AuditLogResolver {
+  @Allow(Access.TeamAdmin, { team: 'args.teamId' })
   @Query(() => AuditEventConnectionType, { description: "The team's audit log, newest first; team admins only." })
   auditLog(
     @Arg('teamId', () => ID) teamId: string,
@@ -15,6 +17,7 @@ export class AuditLogResolver {
     return ctx.services.audit.search(ctx.session, teamId, filter ?? {}, first, after);
   }
 
+  @Allow(Access.TeamAdmin, { team: 'root.id' })
   @FieldResolver(() => AuditEventConnectionType, { name: 'auditLog' })
   teamAuditLog(
     @Root() team: AuditTeamType,

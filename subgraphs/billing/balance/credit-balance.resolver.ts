@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Access, Allow } from '../../kit/access';
 import type { BillingContext } from '../billing.context';
 import { BillingTeamType, CreditBalanceType } from './credit-balance.types';
 import { toCreditBalance } from './credit-balance.view';
@@ -6,6 +7,7 @@ import type { BalanceRow } from './credit-balance.repository';
 
 @Resolver(() => BillingTeamType)
 export class TeamBalanceResolver {
+  @Allow(Access.TeamMember, { team: 'root.id' })
   @FieldResolver(() => CreditBalanceType)
   async creditBalance(@Root() team: BillingTeamType, @Ctx() ctx: BillingContext): Promise<CreditBalanceType> {
     ctx.services.balances.assertCanRead(ctx.session, team.id);
@@ -15,6 +17,7 @@ export class TeamBalanceResolver {
 
 @Resolver(() => CreditBalanceType)
 export class CreditBalanceSubscriptionResolver {
+  @Allow(Access.TeamMember, { team: 'args.teamId' })
   @Subscription(() => CreditBalanceType, {
     description: "Each change to the team's credit balance, for its members.",
     subscribe: ({ args, context }) => (context as BillingContext).services.balances.watch((context as BillingContext).session, args.teamId as string),

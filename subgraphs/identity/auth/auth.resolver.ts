@@ -1,4 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Access, Allow } from '../../kit/access';
 import type { IdentityContext } from '../identity.context';
 import { AuthResult, SignInInput, SignUpInput, type AuthSession } from './auth.types';
 
@@ -6,16 +7,23 @@ const originOf = (ctx: IdentityContext) => ({ ip: ctx.claims.ip, userAgent: ctx.
 
 @Resolver()
 export class AuthResolver {
+  @Allow(Access.Anonymous)
   @Mutation(() => AuthResult)
-  signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
-    return ctx.services.auth.signUp(input, originOf(ctx));
+  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
+    const result = await ctx.services.auth.signUp(input, originOf(ctx));
+    ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    return result;
   }
 
+  @Allow(Access.Anonymous)
   @Mutation(() => AuthResult)
-  signIn(@Arg('input', () => SignInInput) input: SignInInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
-    return ctx.services.auth.signIn(input, originOf(ctx));
+  async signIn(@Arg('input', () => SignInInput) input: SignInInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
+    const result = await ctx.services.auth.signIn(input, originOf(ctx));
+    ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    return result;
   }
 
+  @Allow(Access.SignedIn)
   @Mutation(() => Boolean, { description: 'Ends the session that made this request.' })
   signOut(@Ctx() ctx: IdentityContext): Promise<boolean> {
     return ctx.services.sessions.signOut(ctx.session);

@@ -37,7 +37,7 @@ export class AuthService {
           actor: { userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
           payload,
         });
-        return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt };
+        return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
       });
     } catch (err) {
       // Two sign-ups racing for one email: the unique index decides, the loser gets the same answer.
@@ -61,6 +61,6 @@ export class AuthService {
     const ok = await this.hasher.verify(user?.passwordHash ?? null, input.password);
     if (!user || !ok) throw invalid;
     const { token, session } = await this.uow.run((tx) => this.sessions.open(tx, user.id, origin));
-    return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt };
+    return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
   }
 }

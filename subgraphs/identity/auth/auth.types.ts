@@ -18,6 +18,8 @@ export class AuthSession {
 
   @Field(() => Date)
   expiresAt: Date;
+
+  sessionId: string;
 }
 
 @ObjectType()

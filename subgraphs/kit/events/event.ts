@@ -47,6 +47,7 @@ export const EventType = {
   TeamUpdated: 'team.updated',
   TeamDeleted: 'team.deleted',
   TeamMemberAdded: 'team.member.added',
+  TeamMemberRemoved: 'team.member.removed',
   CreditBalanceChanged: 'billing.balance.changed',
 } as const;
 

@@ -59,7 +59,9 @@ export class TeamService {
     const userId = session.requireUserId();
     const name = cleanName(input.name);
     const description = cleanDescription(input.description);
-    return this.uow.run((tx) => this.insertTeam(tx, { name, description, isPersonal: false, createdBy: userId }, actor));
+    const team = await this.uow.run((tx) => this.insertTeam(tx, { name, description, isPersonal: false, createdBy: userId }, actor));
+    session.grantWithinRequest(team.id, 'ADMIN');
+    return team;
   }
 
   /** The team every new user starts with, as its Admin. */

@@ -1,4 +1,5 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Access, Allow } from '../../kit/access';
 
 export enum TeamRoleEnum {
   ADMIN = 'ADMIN',
@@ -12,12 +13,15 @@ export class TeamType {
   @Field(() => ID)
   id: string;
 
+  @Allow(Access.TeamMember, { team: 'root.id' })
   @Field(() => String)
   name: string;
 
+  @Allow(Access.TeamMember, { team: 'root.id' })
   @Field(() => String, { nullable: true })
   description: string | null;
 
+  @Allow(Access.TeamMember, { team: 'root.id' })
   @Field(() => Boolean)
   isPersonal: boolean;
 }
