@@ -5,14 +5,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ExecutionArgs } from 'graphql';
 import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
-import { useConsoleAuth } from './auth.plugin';
+import { tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
-import { PrincipalResolver } from './principal-resolver';
+import { lostAccess, PrincipalResolver } from './principal-resolver';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -24,11 +24,16 @@ export class Gateway {
   private readonly ws: WebSocketServer;
   private wsCleanup?: { dispose: () => void | Promise<void> };
   private draining = false;
+  private readonly principals: PrincipalResolver;
+  /** Open WebSocket connections with the session they were opened with. */
+  private readonly sockets = new Map<WebSocket, { token: string; principal: Awaited<ReturnType<PrincipalResolver['resolve']>> }>();
+  private revalidation?: NodeJS.Timeout;
   port = 0;
 
   constructor(private readonly config: GatewayConfig) {
     this.logger = createLogger('gateway', config.logLevel);
     const principals = new PrincipalResolver(config.subgraphUrls, config.internalAuthSecret);
+    this.principals = principals;
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [[ASSERTION_HEADER, '{context.consoleAssertion}']],
@@ -70,6 +75,20 @@ export class Gateway {
     type RootValue = { execute: (a: ExecutionArgs) => unknown; subscribe: (a: ExecutionArgs) => unknown };
     this.wsCleanup = useServer(
       {
+        // A token in connection_init must be a live session; anonymous connections carry none.
+        onConnect: async (ctx) => {
+          const token = tokenOf({ connectionParams: ctx.connectionParams });
+          if (!token) return true;
+          try {
+            this.sockets.set(ctx.extra.socket, { token, principal: await this.principals.resolve(token) });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        onClose: (ctx) => {
+          this.sockets.delete(ctx.extra.socket);
+        },
         execute: (args) => (args.rootValue as RootValue).execute(args) as never,
         subscribe: (args) => (args.rootValue as RootValue).subscribe(args) as never,
         onSubscribe: async (ctx, _id, params) => {
@@ -105,8 +124,33 @@ export class Gateway {
       this.http.listen(port, host, () => resolve());
     });
     this.port = (this.http.address() as AddressInfo).port;
+    this.revalidation = setInterval(() => void this.revalidateSockets(), this.config.wsRevalidateMs ?? 2000);
+    this.revalidation.unref();
     this.logger.info({ port: this.port }, `gateway ready at http://${host}:${this.port}${GRAPHQL_PATH}`);
     return this.port;
+  }
+
+  /**
+   * Re-checks the session behind every open WebSocket: a revoked session, or one that lost a
+   * team or role, has its connection closed (4401 / 4403), which ends its subscriptions.
+   */
+  private async revalidateSockets(): Promise<void> {
+    const entries = [...this.sockets.entries()];
+    if (entries.length === 0) return;
+    try {
+      for (let i = 0; i < entries.length; i += 500) {
+        const chunk = entries.slice(i, i + 500);
+        const current = await this.principals.resolveMany(chunk.map(([, e]) => e.token));
+        chunk.forEach(([socket, entry], j) => {
+          const now = current[j];
+          if (!now) socket.close(4401, 'Session ended');
+          else if (lostAccess(entry.principal, now)) socket.close(4403, 'Team access changed');
+          else entry.principal = now;
+        });
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'could not revalidate WebSocket sessions');
+    }
   }
 
   get url(): string {
@@ -115,6 +159,7 @@ export class Gateway {
 
   async close(graceMs = this.config.shutdownGraceMs): Promise<void> {
     this.draining = true;
+    clearInterval(this.revalidation);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     for (const client of this.ws.clients) client.close(1001, 'Server shutting down');

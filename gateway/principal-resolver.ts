@@ -4,10 +4,12 @@ import type { SubgraphName } from '../subgraphs/kit/config';
 
 export class InvalidSessionError extends Error {}
 
+type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
 /**
- * Turns a bearer token into the principal the gateway vouches for: Identity says whose session
- * it is, Team says which teams and roles that user holds. Asked on every request, so a revoked
- * session or a changed role takes effect on the next one.
+ * Turns bearer tokens into the principals the gateway vouches for: Identity says whose session
+ * each is, Team says which teams and roles those users hold. Asked on every request (and for
+ * open subscriptions, every few seconds), so revocations and role changes take effect promptly.
  */
 export class PrincipalResolver {
   constructor(
@@ -28,10 +30,28 @@ export class PrincipalResolver {
     return (await response.json()) as T;
   }
 
-  async resolve(token: string): Promise<Principal> {
-    const { session } = await this.call<{ session: { userId: string; sessionId: string } | null }>('identity', 'resolve-session', { token });
-    if (!session) throw new InvalidSessionError('Invalid or expired session token');
-    const { memberships } = await this.call<{ memberships: TeamMembershipClaim[] }>('team', 'memberships', { userId: session.userId });
-    return { kind: 'user', userId: session.userId, sessionId: session.sessionId, memberships };
+  /** One principal per token, or null where the token is not a live session. */
+  async resolveMany(tokens: string[]): Promise<(UserPrincipal | null)[]> {
+    if (tokens.length === 0) return [];
+    const { sessions } = await this.call<{ sessions: ({ userId: string; sessionId: string } | null)[] }>('identity', 'resolve-sessions', { tokens });
+    const userIds = [...new Set(sessions.filter((s) => s !== null).map((s) => s!.userId))];
+    const { memberships } = userIds.length
+      ? await this.call<{ memberships: Record<string, TeamMembershipClaim[]> }>('team', 'memberships-of-users', { userIds })
+      : { memberships: {} as Record<string, TeamMembershipClaim[]> };
+    return sessions.map((s) => (s ? { kind: 'user', userId: s.userId, sessionId: s.sessionId, memberships: memberships[s.userId] ?? [] } : null));
   }
+
+  async resolve(token: string): Promise<UserPrincipal> {
+    const [principal] = await this.resolveMany([token]);
+    if (!principal) throw new InvalidSessionError('Invalid or expired session token');
+    return principal;
+  }
+}
+
+/** True when `after` lost a team or a role that `before` had: open subscriptions must end. */
+export function lostAccess(before: UserPrincipal, after: UserPrincipal): boolean {
+  return before.memberships.some((m) => {
+    const now = after.memberships.find((n) => n.teamId === m.teamId);
+    return !now || (m.role === 'ADMIN' && now.role !== 'ADMIN');
+  });
 }

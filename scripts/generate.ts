@@ -5,12 +5,14 @@
 import 'reflect-metadata';
 import { generate } from '@graphql-codegen/cli';
 import { composeServices } from '@theguild/federation-composition';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join, relative } from 'node:path';
 import { parse } from 'graphql';
 import codegenConfig from '../codegen';
 import { defaultPorts, subgraphNames } from '../subgraphs/kit/config';
-import { buildFederatedSchema, printSubgraphSdl } from '../subgraphs/kit/federation';
+import { protectedFields, renderAccessMatrix, type ProtectedField } from '../subgraphs/kit/access-matrix';
+import { buildAnnotatedSchema, buildFederatedSchema, printSubgraphSdl } from '../subgraphs/kit/federation';
 import { subgraphs } from '../subgraphs';
 
 const root = join(__dirname, '..');
@@ -24,6 +26,10 @@ async function main(): Promise<void> {
     outputs.set(`schema/${name}.graphql`, sdl);
     services.push({ name, typeDefs: parse(sdl), url: `http://127.0.0.1:${defaultPorts[name]}/graphql` });
   }
+  const guarded: ProtectedField[] = [];
+  for (const name of subgraphNames) guarded.push(...protectedFields(name, await buildAnnotatedSchema(subgraphs[name].schema)));
+  outputs.set('docs/authorization.md', renderAccessMatrix(guarded));
+
   const composed = composeServices(services);
   if (composed.errors?.length) {
     for (const error of composed.errors) console.error(`composition error: ${error.message}`);
@@ -48,7 +54,10 @@ async function main(): Promise<void> {
     const current = existsSync(full) ? readFileSync(full, 'utf8') : undefined;
     if (current === content) continue;
     if (check) drifted.push(path);
-    else writeFileSync(full, content);
+    else {
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileSync(full, content);
+    }
   }
   if (check && drifted.length) {
     console.error(`Generated files differ from the code: ${drifted.join(', ')}\nRun \`npm run generate\` and commit the result.`);

@@ -2,7 +2,10 @@ import type { SubgraphDefinition } from '../kit/subgraph';
 import { loaderById, loaderOfMany } from '../kit/loaders';
 import { UnitOfWork } from '../kit/transaction';
 import { AuthResolver } from './auth/auth.resolver';
+import { AuthFailureRepository } from './auth/auth-failure.repository';
 import { AuthService } from './auth/auth.service';
+import { SignInLimiter } from './auth/sign-in-limiter';
+import { IdentityAuthFailures1732900000001 } from './migrations/1732900000001-identity-auth-failures';
 import { PasswordHasher } from './auth/password-hasher';
 import type { IdentityLoaders, IdentityServices } from './identity.context';
 import { IdentityInitial1732800000000 } from './migrations/1732800000000-identity-initial';
@@ -12,6 +15,7 @@ import { TeamMembershipEntity } from './teammate/team-membership.entity';
 import { TeamMembershipRepository } from './teammate/team-membership.repository';
 import { SessionEntity } from './session/session.entity';
 import { SessionRepository } from './session/session.repository';
+import { SessionResolver } from './session/session.resolver';
 import { SessionService } from './session/session.service';
 import { UserEntity } from './user/user.entity';
 import { UserRepository } from './user/user.repository';
@@ -21,8 +25,8 @@ import { UserService } from './user/user.service';
 export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
   name: 'identity',
   entities: [UserEntity, SessionEntity, TeamMembershipEntity],
-  migrations: [IdentityInitial1732800000000, IdentityTeamMemberships1732900000000],
-  schema: { resolvers: [UserResolver, AuthResolver], referenceResolvers: userReference },
+  migrations: [IdentityInitial1732800000000, IdentityTeamMemberships1732900000000, IdentityAuthFailures1732900000001],
+  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver], referenceResolvers: userReference },
   createServices: ({ dataSource, outbox }) => {
     const uow = new UnitOfWork(dataSource);
     const userRepository = new UserRepository(uow);
@@ -32,7 +36,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       teamMemberships,
       users: new UserService(userRepository),
       sessions,
-      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox),
+      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox, new SignInLimiter(new AuthFailureRepository(uow))),
     };
   },
   createLoaders: (services) => ({
@@ -45,10 +49,11 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
   teammates: (loaders) => ({ teamsOfUser: async (userId) => (await loaders.teamsOfUser.load(userId)).map((m) => m.teamId) }),
   consumers: (services) => [new TeamMembershipConsumer(services.teamMemberships)],
   internalRoutes: (services) => ({
-    // The gateway turns a bearer token into a user here.
-    'resolve-session': async (body) => {
-      const token = (body as { token?: unknown })?.token;
-      return { session: typeof token === 'string' ? await services.sessions.resolve(token) : null };
+    // The gateway turns bearer tokens into users here, one or many at a time.
+    'resolve-sessions': async (body) => {
+      const tokens = (body as { tokens?: unknown })?.tokens;
+      if (!Array.isArray(tokens) || tokens.length > 1000) return { sessions: [] };
+      return { sessions: await Promise.all(tokens.map((t) => (typeof t === 'string' ? services.sessions.resolve(t) : null))) };
     },
   }),
 };

@@ -104,6 +104,8 @@ export interface GatewayConfig {
   supergraphPath: string;
   subgraphUrls: Record<SubgraphName, string>;
   shutdownGraceMs: number;
+  /** How often open WebSocket sessions are re-checked (revocation closes them within this). */
+  wsRevalidateMs?: number;
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -120,6 +122,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     BILLING_URL: url.default(`http://127.0.0.1:${defaultPorts.billing}/graphql`),
     AUDIT_URL: url.default(`http://127.0.0.1:${defaultPorts.audit}/graphql`),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+    WS_REVALIDATE_MS: z.coerce.number().int().min(100).default(2000),
   });
   const c = parseOrThrow(schema, env, 'gateway');
   return {
@@ -131,5 +134,6 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     supergraphPath: c.SUPERGRAPH_PATH,
     subgraphUrls: { identity: c.IDENTITY_URL, team: c.TEAM_URL, billing: c.BILLING_URL, audit: c.AUDIT_URL },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    wsRevalidateMs: c.WS_REVALIDATE_MS,
   };
 }

@@ -1,4 +1,4 @@
-import { loaderById, loaderOfMany } from '../kit/loaders';
+import { isUuid, loaderById, loaderOfMany } from '../kit/loaders';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
 import { MembershipEntity } from './member/membership.entity';
@@ -32,12 +32,15 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   }),
   consumers: (services) => [new PersonalTeamConsumer(services.teams)],
   internalRoutes: (services) => ({
-    // The gateway asks which teams, with which roles, a user holds.
-    memberships: async (body) => {
-      const userId = (body as { userId?: unknown })?.userId;
-      if (typeof userId !== 'string') return { memberships: [] };
-      const rows = await services.teams.membershipsOfUsers([userId]);
-      return { memberships: rows.map((m) => ({ teamId: m.teamId, role: m.role })) };
+    // The gateway asks which teams, with which roles, users hold.
+    'memberships-of-users': async (body) => {
+      const userIds = (body as { userIds?: unknown })?.userIds;
+      if (!Array.isArray(userIds) || userIds.length > 1000) return { memberships: {} };
+      const valid = userIds.filter((id): id is string => typeof id === 'string' && isUuid(id));
+      const rows = valid.length ? await services.teams.membershipsOfUsers(valid) : [];
+      const byUser: Record<string, { teamId: string; role: string }[]> = Object.fromEntries(valid.map((id) => [id, []]));
+      for (const m of rows) byUser[m.userId].push({ teamId: m.teamId, role: m.role });
+      return { memberships: byUser };
     },
   }),
 };

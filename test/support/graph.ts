@@ -62,7 +62,7 @@ export interface TestGraph {
 }
 
 /** The whole graph: four subgraphs and the gateway, on real ports, on a fresh database. */
-export async function startGraph(options: { eventBus?: EventBusConfig } = {}): Promise<TestGraph> {
+export async function startGraph(options: { eventBus?: EventBusConfig; wsRevalidateMs?: number } = {}): Promise<TestGraph> {
   const db = await createTestDatabase();
   const secret = randomBytes(32).toString('hex');
   const apps = {} as Record<SubgraphName, SubgraphApp<unknown, unknown>>;
@@ -80,6 +80,7 @@ export async function startGraph(options: { eventBus?: EventBusConfig } = {}): P
     supergraphPath: join(__dirname, '..', '..', 'schema', 'supergraph.graphql'),
     subgraphUrls: Object.fromEntries(subgraphNames.map((n) => [n, apps[n].url])) as Record<SubgraphName, string>,
     shutdownGraceMs: 2000,
+    wsRevalidateMs: options.wsRevalidateMs,
   });
   await gateway.listen();
   return {

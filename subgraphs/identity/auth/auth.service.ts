@@ -7,6 +7,7 @@ import type { UserRepository } from '../user/user.repository';
 import type { AuthSession } from './auth.types';
 import { assertAcceptablePassword, normalizeEmail } from './credentials';
 import type { PasswordHasher } from './password-hasher';
+import type { SignInLimiter } from './sign-in-limiter';
 
 export class AuthService {
   constructor(
@@ -15,6 +16,7 @@ export class AuthService {
     private readonly sessions: SessionService,
     private readonly hasher: PasswordHasher,
     private readonly outbox: Outbox,
+    private readonly limiter: SignInLimiter,
   ) {}
 
   /** Creates an account with an email and password, signs it in, and announces the sign-up. */
@@ -51,15 +53,20 @@ export class AuthService {
   /** The same answer for an unknown email and a wrong password, so accounts cannot be enumerated. */
   async signIn(input: { email: string; password: string }, origin: RequestOrigin): Promise<AuthSession> {
     const invalid = new DomainError(ErrorCode.InvalidCredentials, 'Incorrect email or password');
+    await this.limiter.assertAllowed(input.email, origin.ip);
     let email: string;
     try {
       email = normalizeEmail(input.email);
     } catch {
+      await this.limiter.recordFailure(input.email, origin.ip);
       throw invalid;
     }
     const user = await this.users.findPasswordAccountByEmail(email);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, input.password);
-    if (!user || !ok) throw invalid;
+    if (!user || !ok) {
+      await this.limiter.recordFailure(input.email, origin.ip);
+      throw invalid;
+    }
     const { token, session } = await this.uow.run((tx) => this.sessions.open(tx, user.id, origin));
     return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
   }

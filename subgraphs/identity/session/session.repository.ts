@@ -27,6 +27,19 @@ export class SessionRepository {
     await this.uow.reader.getRepository(SessionEntity).update({ id }, { lastSeenAt: at });
   }
 
+  /** Revokes every active session of the user except one; returns how many were revoked. */
+  async revokeAllExcept(userId: string, keepId: string | undefined, at: Date): Promise<number> {
+    const q = this.uow.reader
+      .getRepository(SessionEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: at })
+      .where('user_id = :userId AND revoked_at IS NULL', { userId });
+    if (keepId) q.andWhere('id <> :keepId', { keepId });
+    const result = await q.execute();
+    return result.affected ?? 0;
+  }
+
   /** Revokes the user's session; false when no such active session exists. */
   async revoke(userId: string, id: string, at: Date): Promise<boolean> {
     const result = await this.uow.reader.getRepository(SessionEntity).update({ id, userId, revokedAt: IsNull() }, { revokedAt: at });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { forbidden } from '../../kit/errors';
+import { forbidden, notFound } from '../../kit/errors';
+import { isUuid } from '../../kit/loaders';
 import type { Session } from '../../kit/session';
 import type { Tx } from '../../kit/transaction';
 import { SessionEntity } from './session.entity';
@@ -73,6 +74,19 @@ export class SessionService {
         userAgent: s.userAgent,
         current: s.id === caller.sessionId,
       }));
+  }
+
+  /** Ends one of the caller's own sessions; another user's session id reads as not found. */
+  async revoke(caller: Session, sessionId: string): Promise<boolean> {
+    const userId = caller.requireUserId();
+    if (!isUuid(sessionId) || !(await this.sessions.revoke(userId, sessionId, this.now()))) throw notFound('Session');
+    return true;
+  }
+
+  /** "Clear your login sessions": ends every session of the caller but the one making the request. */
+  revokeAllOthers(caller: Session): Promise<number> {
+    const userId = caller.requireUserId();
+    return this.sessions.revokeAllExcept(userId, caller.sessionId, this.now());
   }
 
   async signOut(caller: Session): Promise<boolean> {

@@ -48,6 +48,8 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
       schema: options.schema,
       introspection: options.introspection ?? true,
       includeStacktraceInErrorResponses: false,
+      // Shutdown is ours (drain, then close); Apollo's own signal handlers would cut it short.
+      stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatError(formatted, error, logger),
       logger: {
         debug: (m) => logger.debug(m),

@@ -1,0 +1,52 @@
+import { DomainError, ErrorCode } from '../../kit/errors';
+import type { AuthFailureRepository } from './auth-failure.repository';
+
+export interface SignInLimits {
+  windowMs: number;
+  perAccount: number;
+  perIp: number;
+}
+
+/** Failed sign-ins allowed per 15 minutes: enough for typos, far too few for guessing. */
+export const defaultSignInLimits: SignInLimits = { windowMs: 15 * 60_000, perAccount: 10, perIp: 100 };
+
+/**
+ * Limits failed sign-ins per account and per IP address, in fixed windows stored in PostgreSQL
+ * so every replica sees the same counts. Keyed by the email as typed, so the answer is the
+ * same whether or not an account exists.
+ */
+export class SignInLimiter {
+  constructor(
+    private readonly failures: AuthFailureRepository,
+    private readonly limits: SignInLimits = defaultSignInLimits,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private window(): { start: Date; retryAfterSeconds: number } {
+    const t = this.now().getTime();
+    const start = t - (t % this.limits.windowMs);
+    return { start: new Date(start), retryAfterSeconds: Math.ceil((start + this.limits.windowMs - t) / 1000) };
+  }
+
+  private keys(email: string, ip?: string): { account: string; ip?: string } {
+    return { account: `account:${email.trim().toLowerCase()}`, ip: ip ? `ip:${ip}` : undefined };
+  }
+
+  async assertAllowed(email: string, ip?: string): Promise<void> {
+    const { start, retryAfterSeconds } = this.window();
+    const keys = this.keys(email, ip);
+    const counts = await this.failures.count([keys.account, ...(keys.ip ? [keys.ip] : [])], start);
+    const overAccount = (counts.get(keys.account) ?? 0) >= this.limits.perAccount;
+    const overIp = keys.ip ? (counts.get(keys.ip) ?? 0) >= this.limits.perIp : false;
+    if (overAccount || overIp) {
+      throw new DomainError(ErrorCode.RateLimited, 'Too many failed sign-in attempts; try again later', { retryAfterSeconds });
+    }
+  }
+
+  async recordFailure(email: string, ip?: string): Promise<void> {
+    const { start } = this.window();
+    const keys = this.keys(email, ip);
+    await this.failures.increment([keys.account, ...(keys.ip ? [keys.ip] : [])], start);
+    if (Math.random() < 0.01) await this.failures.purgeBefore(new Date(start.getTime() - this.limits.windowMs));
+  }
+}
