@@ -145,7 +145,7 @@ describe('live credit balance', () => {
       const sub = subscribe(ws, CreditBalanceChangedDocument, { teamId: owner.personalTeamId });
       const result = await sub.next();
       expect(result.data ?? null).toBeNull();
-      expect(result.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+      expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     } finally {
       await ws.dispose();
     }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../../kit/errors';
 import { EventType, type EventActor, type Outbox } from '../../kit/events';
 import type { PostgresPubSub } from '../../kit/pubsub';
 import { Permission, type Session } from '../../kit/session';
@@ -37,7 +36,7 @@ export class CreditBalanceService {
   }
 
   assertCanRead(session: Session, teamId: string): void {
-    session.assertPermission(teamId, Permission.BillingRead, notFound('Team'));
+    session.assertPermission(teamId, Permission.BillingRead);
   }
 
   /**

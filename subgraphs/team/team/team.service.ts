@@ -96,6 +96,15 @@ export class TeamService {
     });
   }
 
+  /** Adds a user to a team with a role, announcing it; callers check who may do this. */
+  async addMembership(teamId: string, userId: string, role: TeamRole, actor: EventActor | null): Promise<void> {
+    await this.uow.run(async (tx) => {
+      await this.memberships.insert(tx, Object.assign(new MembershipEntity(), { teamId, userId, role, createdAt: this.now() }));
+      const added: TeamMemberAddedPayload = { teamId, userId, role };
+      await this.outbox.enqueue(tx, { type: EventType.TeamMemberAdded, aggregateId: teamId, teamId, actor, payload: added });
+    });
+  }
+
   private async insertTeam(
     tx: Tx,
     fields: Pick<TeamEntity, 'name' | 'description' | 'isPersonal' | 'createdBy'>,
