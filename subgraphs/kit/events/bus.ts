@@ -21,5 +21,7 @@ export interface EventBus {
   readonly kind: 'postgres' | 'nats';
   publish(events: DomainEvent[]): Promise<void>;
   subscribe(group: string, handler: DeliveryHandler): Promise<Subscription>;
+  /** Forgets events older than this that every consumer group has passed (where the bus keeps them itself). */
+  prune?(olderThanMs: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ export interface NatsBusOptions {
   /** Window in which JetStream drops a republished event id as a duplicate. */
   duplicateWindowMs?: number;
   ackWaitMs?: number;
+  maxAgeMs?: number;
 }
 
 /**
@@ -52,6 +53,8 @@ export class NatsEventBus implements EventBus {
         name: this.stream,
         subjects: [`${this.subjectPrefix}.>`],
         duplicate_window: nanos(this.options.duplicateWindowMs ?? 10 * 60_000),
+        // JetStream drops messages older than this by itself.
+        max_age: nanos(this.options.maxAgeMs ?? 7 * 24 * 3600 * 1000),
       };
       try {
         await this.jsm.streams.info(this.stream);

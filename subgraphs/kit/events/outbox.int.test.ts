@@ -58,4 +58,18 @@ describe('transactional outbox', () => {
     expect(unpublished).toBe(0);
     await sub.stop();
   });
+
+  it('prunes published rows past retention and keeps the unpublished ones', async () => {
+    const sql = team.app.infra.dataSource;
+    const old = randomUUID();
+    const pending = randomUUID();
+    await sql.transaction(async (tx) => {
+      await team.app.infra.outbox.enqueue(tx, { type: 'test.old', aggregateId: old, teamId: null, actor: null, payload: {} });
+      await team.app.infra.outbox.enqueue(tx, { type: 'test.pending', aggregateId: pending, teamId: null, actor: null, payload: {} });
+    });
+    await sql.query(`UPDATE team.outbox SET published_at = now() - interval '8 days' WHERE aggregate_id = $1`, [old]);
+    await team.app.relay.prune();
+    const left = await sql.query(`SELECT aggregate_id FROM team.outbox WHERE aggregate_id = ANY($1)`, [[old, pending]]);
+    expect(left.map((r: { aggregate_id: string }) => r.aggregate_id)).toEqual([pending]);
+  });
 });

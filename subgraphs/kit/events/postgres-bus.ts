@@ -88,6 +88,16 @@ export class PostgresEventBus implements EventBus {
     }
   }
 
+  async prune(olderThanMs: number): Promise<void> {
+    await this.ensureSchema();
+    await this.pool.query(
+      `DELETE FROM ${SCHEMA}.events
+       WHERE published_at < now() - make_interval(secs => $1)
+         AND seq <= (SELECT coalesce(min(position), 0) FROM ${SCHEMA}.consumer_offsets)`,
+      [olderThanMs / 1000],
+    );
+  }
+
   async subscribe(group: string, handler: DeliveryHandler): Promise<Subscription> {
     await this.ensureSchema();
     await this.pool.query(`INSERT INTO ${SCHEMA}.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING`, [group]);

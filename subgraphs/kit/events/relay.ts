@@ -8,7 +8,12 @@ import { sleep, Wakeup } from './wakeup';
 export interface RelayOptions {
   batchSize?: number;
   pollMs?: number;
+  /** How long published outbox rows (and bus log entries every consumer has passed) are kept. */
+  retentionMs?: number;
+  pruneEveryMs?: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * Moves committed outbox rows to the bus, in outbox order, and marks them published only
@@ -20,6 +25,7 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private listener?: Client;
   private readonly wakeup = new Wakeup();
+  private lastPrune = 0;
 
   constructor(
     private readonly databaseUrl: string,
@@ -65,8 +71,18 @@ export class OutboxRelay {
     await client.query(`LISTEN "${outboxChannel(this.schema)}"`);
     while (this.running) {
       const moved = await this.drainOnce();
+      if (Date.now() - this.lastPrune > (this.options.pruneEveryMs ?? 10 * 60_000)) await this.prune();
       if (moved === 0) await this.wakeup.wait(this.options.pollMs ?? 1000);
     }
+  }
+
+  /** Drops what is no longer needed: published outbox rows past retention, and old bus log entries. */
+  async prune(): Promise<number> {
+    this.lastPrune = Date.now();
+    const retentionMs = this.options.retentionMs ?? 7 * DAY_MS;
+    const result = await this.pool.query(`DELETE FROM "${this.schema}".outbox WHERE published_at < now() - make_interval(secs => $1)`, [retentionMs / 1000]);
+    await this.bus.prune?.(retentionMs);
+    return result.rowCount ?? 0;
   }
 
   /** Publishes one batch; returns how many events moved. */
