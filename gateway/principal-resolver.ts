@@ -33,12 +33,14 @@ export class PrincipalResolver {
   /** One principal per token, or null where the token is not a live session. */
   async resolveMany(tokens: string[]): Promise<(UserPrincipal | null)[]> {
     if (tokens.length === 0) return [];
-    const { sessions } = await this.call<{ sessions: ({ userId: string; sessionId: string } | null)[] }>('identity', 'resolve-sessions', { tokens });
+    const { sessions } = await this.call<{ sessions: ({ userId: string; sessionId: string; authenticatedAt: number } | null)[] }>('identity', 'resolve-sessions', { tokens });
     const userIds = [...new Set(sessions.filter((s) => s !== null).map((s) => s!.userId))];
     const { memberships } = userIds.length
       ? await this.call<{ memberships: Record<string, TeamMembershipClaim[]> }>('team', 'memberships-of-users', { userIds })
       : { memberships: {} as Record<string, TeamMembershipClaim[]> };
-    return sessions.map((s) => (s ? { kind: 'user', userId: s.userId, sessionId: s.sessionId, memberships: memberships[s.userId] ?? [] } : null));
+    return sessions.map((s) =>
+      s ? { kind: 'user', userId: s.userId, sessionId: s.sessionId, authenticatedAt: s.authenticatedAt, memberships: memberships[s.userId] ?? [] } : null,
+    );
   }
 
   async resolve(token: string): Promise<UserPrincipal> {

@@ -10,7 +10,7 @@ export interface TeamMembershipClaim {
 /** Who is calling, as asserted by the gateway. */
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string; sessionId: string; memberships: TeamMembershipClaim[] }
+  | { kind: 'user'; userId: string; sessionId: string; memberships: TeamMembershipClaim[]; /** When the session signed in (ms). */ authenticatedAt?: number }
   | { kind: 'service'; service: string };
 
 /** The request metadata the gateway vouches for alongside the principal. */

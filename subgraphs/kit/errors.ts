@@ -14,6 +14,7 @@ export const ErrorCode = {
   EmailTaken: 'EMAIL_TAKEN',
   InvalidCredentials: 'INVALID_CREDENTIALS',
   RateLimited: 'RATE_LIMITED',
+  ReauthenticationRequired: 'REAUTHENTICATION_REQUIRED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

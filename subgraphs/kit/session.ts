@@ -1,5 +1,5 @@
 import type { Principal, TeamRole } from './auth';
-import { forbidden, unauthenticated } from './errors';
+import { DomainError, ErrorCode, forbidden, unauthenticated } from './errors';
 
 /**
  * Named permissions. Services ask for a permission, never for a role, so that who may do
@@ -48,7 +48,16 @@ export class Session {
 
   /** The caller just signed in or up: the rest of this response may show them their own account. */
   signedInWithinRequest(userId: string, sessionId: string): void {
-    this.principal = { kind: 'user', userId, sessionId, memberships: [] };
+    this.principal = { kind: 'user', userId, sessionId, memberships: [], authenticatedAt: Date.now() };
+  }
+
+  /** Sensitive actions need a sign-in within the last few minutes, not just a live session. */
+  assertRecentAuthentication(maxAgeMs = 5 * 60_000, now = Date.now()): void {
+    this.requireUserId();
+    const at = this.principal.kind === 'user' ? this.principal.authenticatedAt : undefined;
+    if (!at || now - at > maxAgeMs) {
+      throw new DomainError(ErrorCode.ReauthenticationRequired, 'Sign in again to confirm this action');
+    }
   }
 
   roleIn(teamId: string): TeamRole | undefined {

@@ -1,11 +1,15 @@
 import type DataLoader from 'dataloader';
 import type { EventActor } from '../kit/events';
 import type { RequestContext } from '../kit/subgraph';
+import type { DomainService } from './domain/domain.service';
+import type { MemberService } from './member/member.service';
 import type { TeamService } from './team/team.service';
 import type { TeamMemberType, TeamType } from './team/team.types';
 
 export interface TeamServices {
   teams: TeamService;
+  members: MemberService;
+  domains: DomainService;
 }
 
 export interface TeamLoaders {

@@ -20,6 +20,7 @@ export function subgraphConfig(name: SubgraphName, databaseUrl: string, secret: 
     internalAuthSecret: secret,
     eventBus,
     shutdownGraceMs: 2000,
+    dnsResolvers: [],
   };
 }
 
@@ -62,12 +63,15 @@ export interface TestGraph {
 }
 
 /** The whole graph: four subgraphs and the gateway, on real ports, on a fresh database. */
-export async function startGraph(options: { eventBus?: EventBusConfig; wsRevalidateMs?: number } = {}): Promise<TestGraph> {
+export async function startGraph(
+  options: { eventBus?: EventBusConfig; wsRevalidateMs?: number; subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers'>> } = {},
+): Promise<TestGraph> {
   const db = await createTestDatabase();
   const secret = randomBytes(32).toString('hex');
   const apps = {} as Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   for (const name of subgraphNames) {
-    const app = new SubgraphApp(subgraphs[name] as SubgraphDefinition<unknown, unknown>, subgraphConfig(name, db.url, secret, options.eventBus));
+    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus), ...options.subgraphs };
+    const app = new SubgraphApp(subgraphs[name] as SubgraphDefinition<unknown, unknown>, config);
     await app.start();
     apps[name] = app;
   }

@@ -7,6 +7,17 @@ const descriptions: Record<string, string> = {
   [EventType.TeamUpdated]: 'UpdateTeam',
   [EventType.TeamDeleted]: 'DeleteTeam',
   [EventType.TeamMemberAdded]: 'AddTeamMember',
+  [EventType.TeamMemberRemoved]: 'RemoveTeamMember',
+  [EventType.TeamMemberRoleChanged]: 'ChangeTeamMemberRole',
+  [EventType.TeamInvitationCreated]: 'InviteTeamMember',
+  [EventType.TeamInvitationCancelled]: 'CancelTeamInvitation',
+  [EventType.TeamDomainAdded]: 'AddDomain',
+  [EventType.TeamDomainVerified]: 'VerifyDomain',
+  [EventType.TeamDomainUnverified]: 'UnverifyDomain',
+  [EventType.TeamDomainRemoved]: 'RemoveDomain',
+  [EventType.TeamDomainPolicyChanged]: 'SetDomainJoinPolicy',
+  [EventType.TeamJoinRequested]: 'RequestToJoinTeam',
+  [EventType.TeamJoinRequestDecided]: 'DecideJoinRequest',
   [EventType.CreditBalanceChanged]: 'CreditBalanceChanged',
 };
 

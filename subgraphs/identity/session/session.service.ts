@@ -17,6 +17,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 export interface ResolvedSession {
   userId: string;
   sessionId: string;
+  /** When this session signed in (ms since epoch): sensitive actions want it recent. */
+  authenticatedAt: number;
 }
 
 export interface RequestOrigin {
@@ -57,7 +59,7 @@ export class SessionService {
     if (session.expiresAt <= now) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > SESSION_IDLE_TTL_MS) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) await this.sessions.touch(session.id, now);
-    return { userId: session.userId, sessionId: session.id };
+    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.createdAt.getTime() };
   }
 
   async listForUser(caller: Session, userId: string): Promise<SessionType[]> {

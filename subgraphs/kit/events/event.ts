@@ -48,6 +48,16 @@ export const EventType = {
   TeamDeleted: 'team.deleted',
   TeamMemberAdded: 'team.member.added',
   TeamMemberRemoved: 'team.member.removed',
+  TeamMemberRoleChanged: 'team.member.role_changed',
+  TeamInvitationCreated: 'team.invitation.created',
+  TeamInvitationCancelled: 'team.invitation.cancelled',
+  TeamDomainAdded: 'team.domain.added',
+  TeamDomainVerified: 'team.domain.verified',
+  TeamDomainUnverified: 'team.domain.unverified',
+  TeamDomainRemoved: 'team.domain.removed',
+  TeamDomainPolicyChanged: 'team.domain.policy_changed',
+  TeamJoinRequested: 'team.join_request.created',
+  TeamJoinRequestDecided: 'team.join_request.decided',
   CreditBalanceChanged: 'billing.balance.changed',
 } as const;
 
@@ -60,6 +70,10 @@ export interface TeamCreatedPayload {
   name: string;
   isPersonal: boolean;
   createdBy: string;
+}
+export interface TeamDeletedPayload {
+  teamId: string;
+  name: string;
 }
 export interface TeamMemberAddedPayload {
   teamId: string;

@@ -3,6 +3,8 @@ import { Access, Allow } from '../../kit/access';
 import type { TeamContext } from '../team.context';
 import { actorOf } from '../team.context';
 import { CreateTeamInput, TeamMemberType, TeamType, UpdateTeamInput } from './team.types';
+import { toDomain, toInvitation, toJoinRequest } from '../member/member.mappers';
+import { TeamDomainType, TeamInvitationType, TeamJoinRequestType } from '../member/member.types';
 
 @Resolver(() => TeamType)
 export class TeamResolver {
@@ -26,6 +28,30 @@ export class TeamResolver {
     @Ctx() ctx: TeamContext,
   ): Promise<TeamType> {
     return ctx.services.teams.updateTeam(ctx.session, id, input, actorOf(ctx));
+  }
+
+  @Allow(Access.TeamAdmin, { team: 'args.id' })
+  @Mutation(() => Boolean, { description: 'Deletes a team and forfeits its prepaid credits. Needs a sign-in within the last 5 minutes; not for a Personal Team.' })
+  deleteTeam(@Arg('id', () => ID) id: string, @Ctx() ctx: TeamContext): Promise<boolean> {
+    return ctx.services.teams.deleteTeam(ctx.session, id, actorOf(ctx));
+  }
+
+  @Allow(Access.TeamAdmin, { team: 'root.id' })
+  @FieldResolver(() => [TeamInvitationType], { description: 'Pending invitations; Admins only.' })
+  async invitations(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamInvitationType[]> {
+    return (await ctx.services.members.pendingInvitations(team.id)).map(toInvitation);
+  }
+
+  @Allow(Access.TeamAdmin, { team: 'root.id' })
+  @FieldResolver(() => [TeamDomainType], { description: 'Claimed and verified domains; Admins only.' })
+  async domains(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamDomainType[]> {
+    return (await ctx.services.domains.ofTeam(team.id)).map(toDomain);
+  }
+
+  @Allow(Access.TeamAdmin, { team: 'root.id' })
+  @FieldResolver(() => [TeamJoinRequestType], { description: 'People at a verified domain asking to join; Admins only.' })
+  async joinRequests(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamJoinRequestType[]> {
+    return (await ctx.services.domains.pendingJoinRequests(team.id)).map(toJoinRequest);
   }
 
   @Allow(Access.TeamMember, { team: 'root.id' })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TeamRole } from '../../kit/auth';
-import { badInput, notFound } from '../../kit/errors';
-import { EventType, type EventActor, type Outbox, type TeamCreatedPayload, type TeamMemberAddedPayload } from '../../kit/events';
+import { badInput, DomainError, notFound } from '../../kit/errors';
+import { EventType, type EventActor, type Outbox, type TeamCreatedPayload, type TeamDeletedPayload, type TeamMemberAddedPayload } from '../../kit/events';
 import { Permission, type Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { MembershipEntity } from '../member/membership.entity';
@@ -96,6 +96,30 @@ export class TeamService {
     });
   }
 
+  /**
+   * Deletes a team (Admins, after a fresh sign-in; never a Personal Team). Members lose access at
+   * once; Billing forfeits the prepaid credits and keys stop working, both from `team.deleted`.
+   */
+  async deleteTeam(session: Session, teamId: string, actor: EventActor): Promise<boolean> {
+    session.assertPermission(teamId, Permission.TeamModify);
+    session.assertRecentAuthentication();
+    return this.uow.run(async (tx) => {
+      const team = await this.teams.lock(tx, teamId);
+      if (!team) throw notFound('Team');
+      if (team.isPersonal) throw new DomainError('PERSONAL_TEAM', 'A Personal Team cannot be deleted');
+      team.deletedAt = this.now();
+      await this.teams.save(tx, team);
+      const members = await this.memberships.removeAll(tx, teamId);
+      const deleted: TeamDeletedPayload = { teamId, name: team.name };
+      await this.outbox.enqueue(
+        tx,
+        ...members.map((m) => ({ type: EventType.TeamMemberRemoved, aggregateId: teamId, teamId, actor, payload: { teamId, userId: m.userId, role: m.role } })),
+        { type: EventType.TeamDeleted, aggregateId: teamId, teamId, actor, payload: deleted },
+      );
+      return true;
+    });
+  }
+
   /** Adds a user to a team with a role, announcing it; callers check who may do this. */
   async addMembership(teamId: string, userId: string, role: TeamRole, actor: EventActor | null): Promise<void> {
     await this.uow.run(async (tx) => {
@@ -111,7 +135,7 @@ export class TeamService {
     actor: EventActor | null,
   ): Promise<TeamEntity> {
     const now = this.now();
-    const team = Object.assign(new TeamEntity(), { id: randomUUID(), ...fields, createdAt: now, updatedAt: now });
+    const team = Object.assign(new TeamEntity(), { id: randomUUID(), ...fields, createdAt: now, updatedAt: now, deletedAt: null });
     await this.teams.insert(tx, team);
     const role: TeamRole = 'ADMIN';
     await this.memberships.insert(tx, Object.assign(new MembershipEntity(), { teamId: team.id, userId: fields.createdBy, role, createdAt: now }));

@@ -1,0 +1,14 @@
+import type { Tx, UnitOfWork } from '../../kit/transaction';
+import { DirectoryUserEntity } from './directory-user.entity';
+
+export class DirectoryRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async record(tx: Tx, userId: string, email: string): Promise<void> {
+    await tx.createQueryBuilder().insert().into(DirectoryUserEntity).values({ userId, email }).orUpdate(['email'], ['user_id']).execute();
+  }
+
+  findByEmail(email: string): Promise<DirectoryUserEntity[]> {
+    return this.uow.reader.getRepository(DirectoryUserEntity).createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email }).getMany();
+  }
+}
