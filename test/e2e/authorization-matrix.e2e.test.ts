@@ -12,7 +12,8 @@ import { startGraph, type TestGraph } from '../support/graph';
  * is `ok` (served) or the error code the field must fail with.
  */
 type Caller = 'anonymous' | 'nonMember' | 'member' | 'admin' | 'otherAdmin';
-type Outcome = 'ok' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+/** `ok`: served; `passes`: let through the guard (it may still fail on its own terms, e.g. NOT_FOUND). */
+type Outcome = 'ok' | 'passes' | 'FORBIDDEN' | 'UNAUTHENTICATED';
 const callers: Caller[] = ['anonymous', 'nonMember', 'member', 'admin', 'otherAdmin'];
 
 let graph: TestGraph;
@@ -30,7 +31,9 @@ beforeAll(async () => {
   graph = await startGraph();
   anonymous = new GraphClient(graph.url);
   [admin, member, nonMember, otherAdmin] = await Promise.all([1, 2, 3, 4].map(() => signUpUserWithTeam(anonymous)));
-  teamId = admin.personalTeamId;
+  // A team of its own, so the Personal Team can stand in where an operation must not touch the team under test.
+  const created = await admin.client.request('mutation { createTeam(input: { name: "Matrix" }) { id } }');
+  teamId = (created.data as { createTeam: { id: string } }).createTeam.id;
   await (graph.apps.team.services as TeamServices).teams.addMembership(teamId, member.id, 'MEMBER', { userId: admin.id });
   // Identity learns of the new teammate from Team's event.
   await eventually(async () => {
@@ -55,6 +58,7 @@ interface Row {
 const onlyAdmins: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'FORBIDDEN', member: 'FORBIDDEN', admin: 'ok', otherAdmin: 'FORBIDDEN' };
 const members: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'FORBIDDEN', member: 'ok', admin: 'ok', otherAdmin: 'FORBIDDEN' };
 const signedIn: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'ok', member: 'ok', admin: 'ok', otherAdmin: 'ok' };
+const adminPasses: Record<Caller, Outcome> = { ...onlyAdmins, admin: 'passes' };
 const everyone: Record<Caller, Outcome> = { anonymous: 'ok', nonMember: 'ok', member: 'ok', admin: 'ok', otherAdmin: 'ok' };
 
 const rows: Row[] = [
@@ -74,16 +78,40 @@ const rows: Row[] = [
   { name: 'User.sessions (own)', document: '{ me { sessions { id } } }', path: ['me', 'sessions'], expect: { ...signedIn, anonymous: 'ok' } },
   { name: 'User.teams (own)', document: '{ me { teams { role } } }', path: ['me', 'teams'], expect: { ...signedIn, anonymous: 'ok' } },
   { name: 'Mutation.revokeAllSessions', document: 'mutation { revokeAllSessions }', path: ['revokeAllSessions'], expect: signedIn },
+  { name: 'Team.invitations', document: '{ team(id: "$TEAM") { invitations { id } } }', path: ['team', 'invitations'], expect: onlyAdmins },
+  { name: 'Team.domains', document: '{ team(id: "$TEAM") { domains { id } } }', path: ['team', 'domains'], expect: onlyAdmins },
+  { name: 'Team.joinRequests', document: '{ team(id: "$TEAM") { joinRequests { id } } }', path: ['team', 'joinRequests'], expect: onlyAdmins },
+  { name: 'Mutation.addTeamMember', document: 'mutation { addTeamMember(teamId: "$TEAM", email: "nobody.$CALLER@example.com") { role } }', path: ['addTeamMember'], expect: adminPasses },
+  { name: 'Mutation.inviteTeamMember', document: 'mutation { inviteTeamMember(teamId: "$TEAM", email: "invited.$CALLER@example.com") { __typename } }', path: ['inviteTeamMember'], expect: onlyAdmins },
+  { name: 'Mutation.changeTeamMemberRole', document: 'mutation { changeTeamMemberRole(teamId: "$TEAM", userId: "$NOBODY", role: ADMIN) { role } }', path: ['changeTeamMemberRole'], expect: adminPasses },
+  { name: 'Mutation.removeTeamMember (someone else)', document: 'mutation { removeTeamMember(teamId: "$TEAM", userId: "$NOBODY") }', path: ['removeTeamMember'], expect: adminPasses },
+  { name: 'Mutation.leaveTeam', document: 'mutation { leaveTeam(teamId: "$PERSONAL") }', path: ['leaveTeam'], expect: adminPasses },
+  { name: 'Mutation.cancelTeamInvitation', document: 'mutation { cancelTeamInvitation(teamId: "$TEAM", invitationId: "$NOBODY") }', path: ['cancelTeamInvitation'], expect: adminPasses },
+  { name: 'Mutation.addTeamDomain', document: 'mutation { addTeamDomain(teamId: "$TEAM", domain: "$CALLER.matrix.example") { id } }', path: ['addTeamDomain'], expect: onlyAdmins },
+  { name: 'Mutation.verifyTeamDomain', document: 'mutation { verifyTeamDomain(teamId: "$TEAM", domainId: "$NOBODY") { id } }', path: ['verifyTeamDomain'], expect: adminPasses },
+  { name: 'Mutation.setTeamDomainJoinPolicy', document: 'mutation { setTeamDomainJoinPolicy(teamId: "$TEAM", domainId: "$NOBODY", policy: ASK) { id } }', path: ['setTeamDomainJoinPolicy'], expect: adminPasses },
+  { name: 'Mutation.removeTeamDomain', document: 'mutation { removeTeamDomain(teamId: "$TEAM", domainId: "$NOBODY") }', path: ['removeTeamDomain'], expect: adminPasses },
+  { name: 'Mutation.approveJoinRequest', document: 'mutation { approveJoinRequest(teamId: "$TEAM", requestId: "$NOBODY") { role } }', path: ['approveJoinRequest'], expect: adminPasses },
+  { name: 'Mutation.refuseJoinRequest', document: 'mutation { refuseJoinRequest(teamId: "$TEAM", requestId: "$NOBODY") }', path: ['refuseJoinRequest'], expect: adminPasses },
+  { name: 'Mutation.deleteTeam (a Personal Team)', document: 'mutation { deleteTeam(id: "$PERSONAL") }', path: ['deleteTeam'], expect: adminPasses },
 ];
 
 describe.each(rows)('$name', (row) => {
   it.each(callers)('for %s', async (caller) => {
-    const document = row.document.replace(/\$TEAM/g, teamId).replace(/\$CALLER/g, caller);
+    const document = row.document
+      .replace(/\$TEAM/g, teamId)
+      .replace(/\$PERSONAL/g, admin.personalTeamId)
+      .replace(/\$NOBODY/g, '00000000-0000-4000-8000-000000000000')
+      .replace(/\$CALLER/g, caller.toLowerCase());
     const result = await clientOf(caller).request(document);
     const expected = row.expect[caller];
     let value: unknown = result.data;
     for (const key of row.path) value = (value as Record<string, unknown> | null | undefined)?.[key];
-    if (expected === 'ok') {
+    if (expected === 'passes') {
+      const codes = (result.errors ?? []).map((e) => e.extensions?.code);
+      expect(codes).not.toContain('FORBIDDEN');
+      expect(codes).not.toContain('UNAUTHENTICATED');
+    } else if (expected === 'ok') {
       expect(result.errors).toBeUndefined();
       // `me` is null for anonymous callers: that is its answer, not a denial.
       if (!(row.path[0] === 'me' && caller === 'anonymous')) expect(value).not.toBeNull();
