@@ -44,7 +44,10 @@ export function allows(rule: AccessRule, caller: Caller): boolean {
   }
 }
 
-const describeRule = (rule: AccessRule) => [rule.access, rule.team ? `team from \`${rule.team}\`` : '', rule.user ? `user from \`${rule.user}\`` : ''].filter(Boolean).join(', ');
+const describeRule = (rule: AccessRule) =>
+  [rule.access, rule.team ? (rule.teamOf ? `team of the ${rule.teamOf} in \`${rule.team}\`` : `team from \`${rule.team}\``) : '', rule.user ? `user from \`${rule.user}\`` : '']
+    .filter(Boolean)
+    .join(', ');
 
 /** The authorization matrix as Markdown, generated so it cannot disagree with the code. */
 export function renderAccessMatrix(rows: ProtectedField[]): string {

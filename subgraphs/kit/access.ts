@@ -31,9 +31,14 @@ export interface AccessRule {
   access: Access;
   /** For team rules: the team the object or operation belongs to. */
   team?: IdPath;
+  /** With `team`: the path holds the id of this kind of object, whose owning team is looked up. */
+  teamOf?: string;
   /** For `Self` and `SelfOrTeammate`: the user the object belongs to. */
   user?: IdPath;
 }
+
+/** How a subgraph finds the team that owns an object, by kind (e.g. `ApiKey`), batched per request. */
+export type TeamOwners = Record<string, (id: string) => Promise<string | undefined>>;
 
 /** What a subgraph that serves `SelfOrTeammate` fields knows about other users' teams. */
 export interface TeammateDirectory {
@@ -56,6 +61,7 @@ export async function enforce(
   root: unknown,
   args: Record<string, unknown>,
   teammates?: TeammateDirectory,
+  owners?: TeamOwners,
 ): Promise<void> {
   switch (rule.access) {
     case Access.Anonymous:
@@ -79,7 +85,8 @@ export async function enforce(
     case Access.TeamMember:
     case Access.TeamAdmin: {
       session.requireUserId();
-      const teamId = locate(rule.team!, root, args);
+      const located = locate(rule.team!, root, args);
+      const teamId = rule.teamOf ? located && (await owners?.[rule.teamOf]?.(located)) : located;
       const role = teamId ? session.roleIn(teamId) : undefined;
       if (!role || (rule.access === Access.TeamAdmin && role !== 'ADMIN')) throw forbidden();
       return;
@@ -95,9 +102,9 @@ export async function enforce(
   }
 }
 
-function guard(rule: AccessRule): MiddlewareFn<{ session: Session; teammates?: TeammateDirectory }> {
+function guard(rule: AccessRule): MiddlewareFn<{ session: Session; teammates?: TeammateDirectory; owners?: TeamOwners }> {
   return async ({ root, args, context }, next) => {
-    await enforce(rule, context.session, root, args, context.teammates);
+    await enforce(rule, context.session, root, args, context.teammates, context.owners);
     return next();
   };
 }
@@ -105,8 +112,8 @@ function guard(rule: AccessRule): MiddlewareFn<{ session: Session; teammates?: T
 /** Declares and enforces who may read this field or call this operation. */
 export function Allow(access: Access.Anonymous | Access.SignedIn | Access.UsageReporter): MethodDecorator & PropertyDecorator;
 export function Allow(access: Access.Self | Access.SelfOrTeammate, where: { user: IdPath }): MethodDecorator & PropertyDecorator;
-export function Allow(access: Access.TeamMember | Access.TeamAdmin, where: { team: IdPath }): MethodDecorator & PropertyDecorator;
-export function Allow(access: Access, where: { team?: IdPath; user?: IdPath } = {}): MethodDecorator & PropertyDecorator {
+export function Allow(access: Access.TeamMember | Access.TeamAdmin, where: { team: IdPath; teamOf?: string }): MethodDecorator & PropertyDecorator;
+export function Allow(access: Access, where: { team?: IdPath; teamOf?: string; user?: IdPath } = {}): MethodDecorator & PropertyDecorator {
   if ((access === Access.TeamMember || access === Access.TeamAdmin) && !where.team) throw new Error(`${access} needs a team path`);
   if ((access === Access.Self || access === Access.SelfOrTeammate) && !where.user) throw new Error(`${access} needs a user path`);
   const rule: AccessRule = { access, ...where };

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { TeammateDirectory } from './access';
+import type { TeammateDirectory, TeamOwners } from './access';
 import type { AssertionClaims } from './auth';
 import type { SubgraphConfig, SubgraphName } from './config';
 import { createDataSource, migrate, type StatementLog } from './database';
@@ -26,6 +26,7 @@ export interface SubgraphInfrastructure {
 export interface RequestContext<TServices, TLoaders> {
   requestId: string;
   teammates?: TeammateDirectory;
+  owners?: TeamOwners;
   session: Session;
   claims: AssertionClaims;
   services: TServices;
@@ -47,7 +48,16 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   consumers?(services: TServices): EventConsumer[];
   /** For subgraphs with `SelfOrTeammate` fields: which teams another user is in. */
   teammates?(loaders: TLoaders): TeammateDirectory;
+  /** Background work that lives as long as the process (caches, flushers). */
+  workers?(services: TServices, infra: SubgraphInfrastructure): Worker[];
+  /** For rules with `teamOf`: the team owning an object of each kind. */
+  owners?(loaders: TLoaders): TeamOwners;
   internalRoutes?(services: TServices): Record<string, InternalRoute>;
+}
+
+export interface Worker {
+  start(): void;
+  stop(): Promise<void>;
 }
 
 export interface SubgraphAppOptions {
@@ -68,6 +78,7 @@ export class SubgraphApp<TServices, TLoaders> {
   relay!: OutboxRelay;
   consumerRunner!: ConsumerRunner;
   consumers: EventConsumer[] = [];
+  private workers: Worker[] = [];
   port = 0;
   private server?: GraphQLHttpServer<RequestContext<TServices, TLoaders>>;
   private relayPool?: Pool;
@@ -97,6 +108,8 @@ export class SubgraphApp<TServices, TLoaders> {
     await live.start();
     this.infra = { config, logger, dataSource, statements, live, outbox: new Outbox(schemaName, schemaName) };
     this.services = definition.createServices(this.infra);
+    this.workers = definition.workers?.(this.services, this.infra) ?? [];
+    for (const worker of this.workers) worker.start();
 
     this.bus = createEventBus(config.eventBus, config.databaseUrl, logger);
     this.relayPool = new Pool({ connectionString: config.databaseUrl, max: 2, application_name: `relay:${schemaName}` });
@@ -129,6 +142,7 @@ export class SubgraphApp<TServices, TLoaders> {
         const loaders = definition.createLoaders(this.services, session);
         return {
           teammates: definition.teammates?.(loaders),
+          owners: definition.owners?.(loaders),
           requestId: requestId || randomUUID(),
           session,
           claims,
@@ -152,6 +166,7 @@ export class SubgraphApp<TServices, TLoaders> {
     this.stopping ??= (async () => {
       await this.server?.close(this.config.shutdownGraceMs);
       await this.consumerRunner?.stop();
+      for (const worker of this.workers) await worker.stop();
       await this.relay?.stop();
       await this.bus?.close();
       await this.relayPool?.end().catch(() => undefined);

@@ -1,6 +1,9 @@
 import type DataLoader from 'dataloader';
 import type { EventActor } from '../kit/events';
 import type { RequestContext } from '../kit/subgraph';
+import type { ApiKeyEntity } from './api-key/api-key.entity';
+import type { ApiKeyService } from './api-key/api-key.service';
+import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DomainService } from './domain/domain.service';
 import type { MemberService } from './member/member.service';
 import type { TeamService } from './team/team.service';
@@ -10,12 +13,15 @@ export interface TeamServices {
   teams: TeamService;
   members: MemberService;
   domains: DomainService;
+  apiKeys: ApiKeyService;
+  apiKeyVerifier: ApiKeyVerifier;
 }
 
 export interface TeamLoaders {
   team: DataLoader<string, TeamType | null>;
   membersOfTeam: DataLoader<string, TeamMemberType[]>;
   membershipsOfUser: DataLoader<string, TeamMemberType[]>;
+  apiKey: DataLoader<string, ApiKeyEntity | null>;
 }
 
 export type TeamContext = RequestContext<TeamServices, TeamLoaders>;

@@ -1,6 +1,12 @@
 import { isUuid, loaderById, loaderOfMany } from '../kit/loaders';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
+import { ApiKeyEntity } from './api-key/api-key.entity';
+import { ApiKeyRepository } from './api-key/api-key.repository';
+import { ApiKeyResolver, TeamApiKeysResolver } from './api-key/api-key.resolver';
+import { ApiKeyService } from './api-key/api-key.service';
+import { ApiKeyVerifier } from './api-key/api-key-verifier';
+import { TeamApiKeys1732900000001 } from './migrations/1732900000001-team-api-keys';
 import { DirectoryUserEntity } from './directory/directory-user.entity';
 import { DirectoryRepository } from './directory/directory.repository';
 import { SignUpConsumer } from './directory/sign-up.consumer';
@@ -30,15 +36,22 @@ import { TeamUserResolver, teamReferences } from './user/user.resolver';
 
 export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   name: 'team',
-  entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity],
-  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000],
-  schema: { resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver], referenceResolvers: teamReferences },
-  createServices: ({ dataSource, outbox, config }) => {
+  entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity, ApiKeyEntity],
+  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001],
+  schema: {
+    resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver, ApiKeyResolver, TeamApiKeysResolver],
+    referenceResolvers: teamReferences,
+  },
+  createServices: ({ dataSource, outbox, config, live, logger }) => {
     const uow = new UnitOfWork(dataSource);
     const teams = new TeamRepository(uow);
     const memberships = new MembershipRepository(uow);
+    const apiKeyRepository = new ApiKeyRepository(uow);
+    const apiKeys = new ApiKeyService(uow, apiKeyRepository, outbox, live);
     return {
-      teams: new TeamService(uow, teams, memberships, outbox),
+      apiKeys,
+      apiKeyVerifier: new ApiKeyVerifier(apiKeyRepository, live, logger),
+      teams: new TeamService(uow, teams, memberships, outbox, apiKeys),
       members: new MemberService(uow, teams, memberships, new InvitationRepository(uow), new DirectoryRepository(uow), outbox),
       domains: new DomainService(uow, teams, new DomainRepository(uow), memberships, new DnsTxtLookup(config.dnsResolvers), outbox),
     };
@@ -47,10 +60,15 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     team: loaderById((ids) => services.teams.findByIds(ids), (t) => t.id),
     membersOfTeam: loaderOfMany(async (ids) => (await services.teams.membershipsOfTeams(ids)).map(toMember), (m) => m.teamId),
     membershipsOfUser: loaderOfMany(async (ids) => (await services.teams.membershipsOfUsers(ids)).map(toMember), (m) => m.userId),
+    apiKey: loaderById((ids) => services.apiKeys.findByIds(ids.filter(isUuid)), (k) => k.id),
   }),
+  owners: (loaders) => ({ ApiKey: async (id) => (await loaders.apiKey.load(id))?.teamId }),
+  workers: (services) => [services.apiKeyVerifier],
   consumers: (services) => [new PersonalTeamConsumer(services.teams), new SignUpConsumer(services.members, services.domains)],
   internalRoutes: (services) => ({
     // The gateway asks which teams, with which roles, users hold.
+    // Inference servers check a presented key here: valid or not, the team, its rules and limits.
+    'verify-api-key': async (body) => services.apiKeyVerifier.verify((body as { key?: unknown })?.key as string),
     'memberships-of-users': async (body) => {
       const userIds = (body as { userIds?: unknown })?.userIds;
       if (!Array.isArray(userIds) || userIds.length > 1000) return { memberships: {} };

@@ -18,6 +18,14 @@ const descriptions: Record<string, string> = {
   [EventType.TeamDomainPolicyChanged]: 'SetDomainJoinPolicy',
   [EventType.TeamJoinRequested]: 'RequestToJoinTeam',
   [EventType.TeamJoinRequestDecided]: 'DecideJoinRequest',
+  'team.api_key.created': 'CreateApiKey',
+  'team.api_key.listed': 'ListApiKeys',
+  'team.api_key.updated': 'UpdateApiKey',
+  'team.api_key.disabled': 'DisableApiKey',
+  'team.api_key.enabled': 'EnableApiKey',
+  'team.api_key.deleted': 'DeleteApiKey',
+  'team.api_key.rotated': 'RotateApiKey',
+  'team.api_key.leaked': 'ApiKeyLeaked',
   [EventType.CreditBalanceChanged]: 'CreditBalanceChanged',
 };
 

@@ -1,8 +1,9 @@
+import { BigIntScalar } from '../../kit/scalars';
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 
 @ObjectType('Money')
 export class MoneyType {
-  @Field(() => BigInt)
+  @Field(() => BigIntScalar)
   ticks: bigint;
 
   @Field(() => String, { description: 'Exact decimal dollars, e.g. "12.3400000000".' })

@@ -35,6 +35,7 @@ export class TeamService {
     private readonly teams: TeamRepository,
     private readonly memberships: MembershipRepository,
     private readonly outbox: Outbox,
+    private readonly apiKeys: { invalidateTeam(tx: Tx, teamId: string): Promise<void> },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -110,6 +111,7 @@ export class TeamService {
       team.deletedAt = this.now();
       await this.teams.save(tx, team);
       const members = await this.memberships.removeAll(tx, teamId);
+      await this.apiKeys.invalidateTeam(tx, teamId);
       const deleted: TeamDeletedPayload = { teamId, name: team.name };
       await this.outbox.enqueue(
         tx,

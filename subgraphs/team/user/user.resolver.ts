@@ -1,6 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
 import type { TeamContext } from '../team.context';
+import { toApiKey } from '../api-key/api-key.resolver';
 import { TeamMemberType, TeamUserType } from '../team/team.types';
 
 @Resolver(() => TeamUserType)
@@ -14,6 +15,13 @@ export class TeamUserResolver {
 }
 
 export const teamReferences = {
+  ApiKey: {
+    // Named by another subgraph: only those who may see the key get it back.
+    __resolveReference: async (ref: { id: string }, ctx: TeamContext) => {
+      const key = await ctx.loaders.apiKey.load(ref.id);
+      return key && ctx.services.apiKeys.canManage(ctx.session, key) ? toApiKey(key) : null;
+    },
+  },
   User: { __resolveReference: (ref: { id: string }) => ({ id: ref.id }) },
   Team: {
     // Another subgraph may name a team; only its members get it back.

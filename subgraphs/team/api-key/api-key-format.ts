@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * Keys look like `cgk_<30 base62 chars of randomness><6 base62 chars of CRC32>`: a fixed prefix
+ * so secret scanners can find them, 178 bits of randomness, and a checksum so a lookalike is
+ * refused without a database call (the scheme GitHub's own tokens use).
+ */
+export const API_KEY_PREFIX = 'cgk_';
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const RANDOM_LENGTH = 30;
+const CHECKSUM_LENGTH = 6;
+export const API_KEY_PATTERN = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
+
+function base62(value: bigint, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    out = ALPHABET[Number(value % 62n)] + out;
+    value /= 62n;
+  }
+  return out;
+}
+
+function randomBase62(length: number): string {
+  // Rejection sampling keeps every character uniform.
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && out.length < length) out += ALPHABET[byte % 62];
+    }
+  }
+  return out;
+}
+
+const checksumOf = (body: string) => base62(BigInt(crc32(body)), CHECKSUM_LENGTH);
+
+export function generateApiKey(): string {
+  const body = API_KEY_PREFIX + randomBase62(RANDOM_LENGTH);
+  return body + checksumOf(body);
+}
+
+/** Shape and checksum only: no database involved. */
+export function isWellFormedApiKey(candidate: string): boolean {
+  if (!API_KEY_PATTERN.test(candidate)) return false;
+  const body = candidate.slice(0, -CHECKSUM_LENGTH);
+  return checksumOf(body) === candidate.slice(-CHECKSUM_LENGTH);
+}
+
+/** Keys are high-entropy, so a fast hash is enough (unlike passwords). */
+export const hashApiKey = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+export const redactApiKey = (secret: string): string => `${API_KEY_PREFIX}…${secret.slice(-4)}`;
