@@ -2,19 +2,22 @@ import { createGatewayRuntime, type GatewayRuntime } from '@graphql-hive/gateway
 import httpTransport from '@graphql-mesh/transport-http';
 import wsTransport from '@graphql-mesh/transport-ws';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ExecutionArgs } from 'graphql';
 import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
-import { subgraphNames, type GatewayConfig } from '../subgraphs/kit/config';
+import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { lostAccess, PrincipalResolver } from './principal-resolver';
 
 export const GRAPHQL_PATH = '/graphql';
+
+/** Which subgraph receives each third-party callback under /webhooks/. */
+const WEBHOOK_OWNERS: Record<string, SubgraphName> = { 'github/secret-scanning': 'team' };
 
 /** The public front door: one port for GraphQL over HTTP and graphql-ws. */
 export class Gateway {
@@ -63,6 +66,7 @@ export class Gateway {
         const ready = !this.draining && this.port > 0;
         return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
       }
+      if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
       return void this.runtime(req, res);
     });
     this.ws = new WebSocketServer({ server: this.http, path: GRAPHQL_PATH, maxPayload: 1024 * 1024 });
@@ -128,6 +132,26 @@ export class Gateway {
     this.revalidation.unref();
     this.logger.info({ port: this.port }, `gateway ready at http://${host}:${this.port}${GRAPHQL_PATH}`);
     return this.port;
+  }
+
+  /** Third-party callbacks go to the subgraph that owns them, byte for byte (callers sign the bytes). */
+  private async proxyWebhook(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const owner = WEBHOOK_OWNERS[path.slice('/webhooks/'.length)];
+    if (!owner || req.method !== 'POST') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === 'string' && (name === 'content-type' || name.startsWith('github-'))) headers[name] = value;
+      }
+      const upstream = await fetch(new URL(path, this.config.subgraphUrls[owner]), { method: 'POST', headers, body: Buffer.concat(chunks), signal: AbortSignal.timeout(30_000) });
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      res.end(Buffer.from(await upstream.arrayBuffer()));
+    } catch (err) {
+      this.logger.error({ err, path }, 'webhook proxy failed');
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end('{"error":"upstream unavailable"}');
+    }
   }
 
   /**

@@ -53,6 +53,8 @@ export interface SubgraphConfig {
   shutdownGraceMs: number;
   /** DNS servers (`host:port`) for domain verification; the system resolver when empty. */
   dnsResolvers: string[];
+  /** Where GitHub publishes the keys that sign secret-scanning reports. */
+  secretScanningKeysUrl: string;
 }
 
 const secret = z.string().min(32, 'INTERNAL_AUTH_SECRET must be at least 32 characters');
@@ -80,6 +82,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     INTERNAL_AUTH_SECRET: secret,
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     DNS_RESOLVERS: z.string().default(''),
+    SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -96,6 +99,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
     shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
+    secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
   };
 }
 

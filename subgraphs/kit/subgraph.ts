@@ -8,7 +8,7 @@ import type { SubgraphConfig, SubgraphName } from './config';
 import { createDataSource, migrate, type StatementLog } from './database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './federation';
 import { ConsumerRunner, createEventBus, Outbox, OutboxRelay, type EventBus, type EventConsumer } from './events';
-import { GraphQLHttpServer, type InternalRoute } from './http/server';
+import { GraphQLHttpServer, type InternalRoute, type WebhookRoute } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { PostgresPubSub } from './pubsub';
 import { Session } from './session';
@@ -53,6 +53,7 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   /** For rules with `teamOf`: the team owning an object of each kind. */
   owners?(loaders: TLoaders): TeamOwners;
   internalRoutes?(services: TServices): Record<string, InternalRoute>;
+  webhooks?(services: TServices): Record<string, WebhookRoute>;
 }
 
 export interface Worker {
@@ -129,6 +130,7 @@ export class SubgraphApp<TServices, TLoaders> {
       internalAuthSecret: config.internalAuthSecret,
       introspection: config.env !== 'production',
       internalRoutes: definition.internalRoutes?.(this.services),
+      webhooks: definition.webhooks?.(this.services),
       isReady: async () => {
         try {
           await dataSource.query('SELECT 1');

@@ -5,6 +5,8 @@ import type { ApiKeyEntity } from './api-key/api-key.entity';
 import type { ApiKeyService } from './api-key/api-key.service';
 import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DomainService } from './domain/domain.service';
+import type { SecretScanningService } from './leak/secret-scanning.service';
+import type { MailSender } from './mail/mail-sender';
 import type { MemberService } from './member/member.service';
 import type { TeamService } from './team/team.service';
 import type { TeamMemberType, TeamType } from './team/team.types';
@@ -15,6 +17,8 @@ export interface TeamServices {
   domains: DomainService;
   apiKeys: ApiKeyService;
   apiKeyVerifier: ApiKeyVerifier;
+  mailSender: MailSender;
+  secretScanning: SecretScanningService;
 }
 
 export interface TeamLoaders {

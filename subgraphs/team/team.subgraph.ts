@@ -8,6 +8,9 @@ import { ApiKeyService } from './api-key/api-key.service';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { TeamApiKeys1732900000001 } from './migrations/1732900000001-team-api-keys';
 import { DirectoryUserEntity } from './directory/directory-user.entity';
+import { SecretScanningService } from './leak/secret-scanning.service';
+import { MailSender } from './mail/mail-sender';
+import { MailRepository } from './mail/mail.repository';
 import { DirectoryRepository } from './directory/directory.repository';
 import { SignUpConsumer } from './directory/sign-up.consumer';
 import { DnsTxtLookup } from './domain/dns-txt-lookup';
@@ -48,11 +51,15 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     const memberships = new MembershipRepository(uow);
     const apiKeyRepository = new ApiKeyRepository(uow);
     const apiKeys = new ApiKeyService(uow, apiKeyRepository, outbox, live);
+    const directory = new DirectoryRepository(uow);
+    const mail = new MailRepository(uow);
     return {
       apiKeys,
+      mailSender: new MailSender(mail, logger),
+      secretScanning: new SecretScanningService(uow, apiKeyRepository, apiKeys, memberships, directory, mail, config.secretScanningKeysUrl, logger),
       apiKeyVerifier: new ApiKeyVerifier(apiKeyRepository, live, logger),
       teams: new TeamService(uow, teams, memberships, outbox, apiKeys),
-      members: new MemberService(uow, teams, memberships, new InvitationRepository(uow), new DirectoryRepository(uow), outbox),
+      members: new MemberService(uow, teams, memberships, new InvitationRepository(uow), directory, outbox),
       domains: new DomainService(uow, teams, new DomainRepository(uow), memberships, new DnsTxtLookup(config.dnsResolvers), outbox),
     };
   },
@@ -63,7 +70,8 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     apiKey: loaderById((ids) => services.apiKeys.findByIds(ids.filter(isUuid)), (k) => k.id),
   }),
   owners: (loaders) => ({ ApiKey: async (id) => (await loaders.apiKey.load(id))?.teamId }),
-  workers: (services) => [services.apiKeyVerifier],
+  workers: (services) => [services.apiKeyVerifier, services.mailSender],
+  webhooks: (services) => ({ 'github/secret-scanning': (raw, headers) => services.secretScanning.handle(raw, headers) }),
   consumers: (services) => [new PersonalTeamConsumer(services.teams), new SignUpConsumer(services.members, services.domains)],
   internalRoutes: (services) => ({
     // The gateway asks which teams, with which roles, users hold.

@@ -21,6 +21,7 @@ export function subgraphConfig(name: SubgraphName, databaseUrl: string, secret: 
     eventBus,
     shutdownGraceMs: 2000,
     dnsResolvers: [],
+    secretScanningKeysUrl: 'http://127.0.0.1:9/unused',
   };
 }
 
@@ -64,7 +65,7 @@ export interface TestGraph {
 
 /** The whole graph: four subgraphs and the gateway, on real ports, on a fresh database. */
 export async function startGraph(
-  options: { eventBus?: EventBusConfig; wsRevalidateMs?: number; subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers'>> } = {},
+  options: { eventBus?: EventBusConfig; wsRevalidateMs?: number; subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl'>> } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
   const secret = randomBytes(32).toString('hex');

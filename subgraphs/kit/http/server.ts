@@ -12,9 +12,17 @@ import { HttpError, readBody, sendGraphQLError, sendJson } from './body';
 
 export const GRAPHQL_PATH = '/graphql';
 const MAX_BODY_BYTES = 1024 * 1024;
+// Partners batch many findings into one request.
+const WEBHOOK_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A JSON endpoint beside GraphQL, for service-to-service calls; only a service assertion may call it. */
 export type InternalRoute = (body: unknown, claims: AssertionClaims) => Promise<unknown>;
+
+/**
+ * An endpoint for a third party (reached through the gateway's /webhooks/ proxy). It gets the
+ * raw body bytes, since such callers sign the bytes, and authenticates the call itself.
+ */
+export type WebhookRoute = (raw: Buffer, headers: Record<string, string | undefined>) => Promise<{ status: number; body: unknown }>;
 
 export interface GraphQLServerOptions<TContext extends BaseContext> {
   name: string;
@@ -25,6 +33,7 @@ export interface GraphQLServerOptions<TContext extends BaseContext> {
   createContext(claims: AssertionClaims, requestId: string): Promise<TContext> | TContext;
   isReady(): Promise<boolean>;
   internalRoutes?: Record<string, InternalRoute>;
+  webhooks?: Record<string, WebhookRoute>;
   introspection?: boolean;
 }
 
@@ -116,6 +125,7 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
       try {
         if (url.pathname === GRAPHQL_PATH) return await this.handleGraphQL(req, res, url);
         if (url.pathname.startsWith('/internal/')) return await this.handleInternal(req, res, url.pathname.slice('/internal/'.length));
+        if (url.pathname.startsWith('/webhooks/')) return await this.handleWebhook(req, res, url.pathname.slice('/webhooks/'.length));
         return sendJson(res, 404, { error: 'not found' });
       } finally {
         this.inFlight--;
@@ -177,6 +187,21 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
       return sendJson(res, 400, { error: 'malformed JSON body' });
     }
     return sendJson(res, 200, await route(body, claims));
+  }
+
+  private async handleWebhook(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    const route = this.options.webhooks?.[name];
+    if (!route || req.method !== 'POST') return sendJson(res, 404, { error: 'not found' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > WEBHOOK_MAX_BYTES) return sendJson(res, 413, { error: 'body too large' });
+      chunks.push(chunk as Buffer);
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+    const { status, body } = await route(Buffer.concat(chunks), headers);
+    return sendJson(res, status, body);
   }
 
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */

@@ -8,6 +8,10 @@ export class DirectoryRepository {
     await tx.createQueryBuilder().insert().into(DirectoryUserEntity).values({ userId, email }).orUpdate(['email'], ['user_id']).execute();
   }
 
+  findByUser(userId: string): Promise<DirectoryUserEntity[]> {
+    return this.uow.reader.getRepository(DirectoryUserEntity).findBy({ userId });
+  }
+
   findByEmail(email: string): Promise<DirectoryUserEntity[]> {
     return this.uow.reader.getRepository(DirectoryUserEntity).createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email }).getMany();
   }
