@@ -59,13 +59,16 @@ export function renderAccessMatrix(rows: ProtectedField[]): string {
     '',
     'Who may read each protected field or call each operation. "Team member" and "team admin" mean of the',
     'team the object or operation belongs to; a member of another team is just "signed in". A denied field',
-    'resolves to null with `extensions.code` `FORBIDDEN`, or `UNAUTHENTICATED` when nobody is signed in.',
+    'resolves to null with `extensions.code` `FORBIDDEN`, or `UNAUTHENTICATED` when nobody is signed in. A',
+    "management key acts for its own team only, and only where the scope in the last column was granted to it.",
     '',
-    `| field | subgraph | rule | ${callers.join(' | ')} |`,
-    `|---|---|---|${callers.map(() => ':-:').join('|')}|`,
+    `| field | subgraph | rule | ${callers.join(' | ')} | management key |`,
+    `|---|---|---|${callers.map(() => ':-:').join('|')}|:-:|`,
   ];
   for (const row of sorted) {
-    lines.push(`| \`${row.type}.${row.field}\` | ${row.subgraph} | ${describeRule(row.rule)} | ${callers.map((c) => (allows(row.rule, c) ? '✓' : '—')).join(' | ')} |`);
+    const scopes = row.rule.scope === undefined ? [] : Array.isArray(row.rule.scope) ? row.rule.scope : [row.rule.scope];
+    const managementKey = scopes.length ? scopes.map((s) => `\`${s}\``).join(' or ') : '—';
+    lines.push(`| \`${row.type}.${row.field}\` | ${row.subgraph} | ${describeRule(row.rule)} | ${callers.map((c) => (allows(row.rule, c) ? '✓' : '—')).join(' | ')} | ${managementKey} |`);
   }
   return lines.join('\n') + '\n';
 }

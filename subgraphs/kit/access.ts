@@ -1,6 +1,6 @@
 import { Extensions, UseMiddleware, type MiddlewareFn } from 'type-graphql';
 import { DomainError, ErrorCode, forbidden, unauthenticated } from './errors';
-import type { Session } from './session';
+import type { Permission, Session } from './session';
 
 /**
  * Who may read a field or call an operation, declared next to its definition with `@Allow`.
@@ -33,6 +33,8 @@ export interface AccessRule {
   team?: IdPath;
   /** With `team`: the path holds the id of this kind of object, whose owning team is looked up. */
   teamOf?: string;
+  /** The scope (any of several) a management key of the team needs; without one, management keys are refused. */
+  scope?: Permission | readonly Permission[];
   /** For `Self` and `SelfOrTeammate`: the user the object belongs to. */
   user?: IdPath;
 }
@@ -63,6 +65,9 @@ export async function enforce(
   teammates?: TeammateDirectory,
   owners?: TeamOwners,
 ): Promise<void> {
+  // A management key is not a user: it only passes team rules that name a scope it holds.
+  const keyRefused = session.principal.kind === 'management-key' && rule.access !== Access.Anonymous && rule.access !== Access.TeamMember && rule.access !== Access.TeamAdmin;
+  if (keyRefused) throw forbidden();
   switch (rule.access) {
     case Access.Anonymous:
       return;
@@ -84,9 +89,16 @@ export async function enforce(
     }
     case Access.TeamMember:
     case Access.TeamAdmin: {
-      session.requireUserId();
+      const p = session.principal;
+      if (p.kind === 'anonymous') throw unauthenticated();
       const located = locate(rule.team!, root, args);
       const teamId = rule.teamOf ? located && (await owners?.[rule.teamOf]?.(located)) : located;
+      if (p.kind === 'management-key') {
+        const accepted: readonly string[] = rule.scope === undefined ? [] : Array.isArray(rule.scope) ? rule.scope : [rule.scope];
+        if (teamId !== p.teamId || !accepted.some((scope) => p.scopes.includes(scope))) throw forbidden();
+        return;
+      }
+      session.requireUserId();
       const role = teamId ? session.roleIn(teamId) : undefined;
       if (!role || (rule.access === Access.TeamAdmin && role !== 'ADMIN')) throw forbidden();
       return;
@@ -112,8 +124,8 @@ function guard(rule: AccessRule): MiddlewareFn<{ session: Session; teammates?: T
 /** Declares and enforces who may read this field or call this operation. */
 export function Allow(access: Access.Anonymous | Access.SignedIn | Access.UsageReporter): MethodDecorator & PropertyDecorator;
 export function Allow(access: Access.Self | Access.SelfOrTeammate, where: { user: IdPath }): MethodDecorator & PropertyDecorator;
-export function Allow(access: Access.TeamMember | Access.TeamAdmin, where: { team: IdPath; teamOf?: string }): MethodDecorator & PropertyDecorator;
-export function Allow(access: Access, where: { team?: IdPath; teamOf?: string; user?: IdPath } = {}): MethodDecorator & PropertyDecorator {
+export function Allow(access: Access.TeamMember | Access.TeamAdmin, where: { team: IdPath; teamOf?: string; scope?: Permission | readonly Permission[] }): MethodDecorator & PropertyDecorator;
+export function Allow(access: Access, where: { team?: IdPath; teamOf?: string; user?: IdPath; scope?: Permission | readonly Permission[] } = {}): MethodDecorator & PropertyDecorator {
   if ((access === Access.TeamMember || access === Access.TeamAdmin) && !where.team) throw new Error(`${access} needs a team path`);
   if ((access === Access.Self || access === Access.SelfOrTeammate) && !where.user) throw new Error(`${access} needs a user path`);
   const rule: AccessRule = { access, ...where };

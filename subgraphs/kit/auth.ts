@@ -11,7 +11,9 @@ export interface TeamMembershipClaim {
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string; sessionId: string; memberships: TeamMembershipClaim[]; /** When the session signed in (ms). */ authenticatedAt?: number }
-  | { kind: 'service'; service: string };
+  | { kind: 'service'; service: string }
+  /** A partner system acting for one team, limited to the scopes its key was granted. */
+  | { kind: 'management-key'; keyId: string; teamId: string; scopes: string[]; createdBy: string };
 
 /** The request metadata the gateway vouches for alongside the principal. */
 export interface AssertionClaims {

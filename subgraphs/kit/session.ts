@@ -12,12 +12,18 @@ export const Permission = {
   BillingRead: 'billing:read',
   BillingManage: 'billing:manage',
   AuditRead: 'audit:read',
+  ApiKeysRead: 'api-keys:read',
+  ApiKeysWrite: 'api-keys:write',
 } as const;
+
+/** What a management key may be granted: read or manage on a partner's behalf, never membership or deletion. */
+export const managementScopes = [Permission.TeamRead, Permission.BillingRead, Permission.AuditRead, Permission.ApiKeysRead, Permission.ApiKeysWrite] as const;
 export type Permission = (typeof Permission)[keyof typeof Permission];
 
 const permissionsByRole: Record<TeamRole, ReadonlySet<Permission>> = {
   ADMIN: new Set(Object.values(Permission)),
-  MEMBER: new Set([Permission.TeamRead, Permission.BillingRead]),
+  // Members create keys and manage their own; services narrow "own".
+  MEMBER: new Set([Permission.TeamRead, Permission.BillingRead, Permission.ApiKeysRead, Permission.ApiKeysWrite]),
 };
 
 /** The caller of one request, with the checks services use to authorize it. */
@@ -66,8 +72,20 @@ export class Session {
   }
 
   can(teamId: string, permission: Permission): boolean {
+    const p = this.principal;
+    if (p.kind === 'management-key') return p.teamId === teamId && p.scopes.includes(permission);
     const role = this.roleIn(teamId);
     return !!role && permissionsByRole[role].has(permission);
+  }
+
+  /** A member of the team, or a management key of the team. */
+  actsFor(teamId: string): boolean {
+    return this.principal.kind === 'management-key' ? this.principal.teamId === teamId : !!this.roleIn(teamId);
+  }
+
+  /** The user on whose behalf this request acts: the user, or the Admin who made the management key. */
+  get onBehalfOf(): string | undefined {
+    return this.principal.kind === 'management-key' ? this.principal.createdBy : this.userId;
   }
 
   /**
@@ -75,6 +93,10 @@ export class Session {
    * told the team does not exist, so team ids cannot be probed.
    */
   assertPermission(teamId: string, permission: Permission, notMemberError: Error = forbidden()): void {
+    if (this.principal.kind === 'management-key') {
+      if (!this.can(teamId, permission)) throw this.principal.teamId === teamId ? forbidden() : notMemberError;
+      return;
+    }
     this.requireUserId();
     const role = this.roleIn(teamId);
     if (!role) throw notMemberError;

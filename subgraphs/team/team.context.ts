@@ -7,6 +7,7 @@ import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DomainService } from './domain/domain.service';
 import type { SecretScanningService } from './leak/secret-scanning.service';
 import type { MailSender } from './mail/mail-sender';
+import type { ManagementKeyService } from './management-key/management-key.service';
 import type { MemberService } from './member/member.service';
 import type { TeamService } from './team/team.service';
 import type { TeamMemberType, TeamType } from './team/team.types';
@@ -18,6 +19,7 @@ export interface TeamServices {
   apiKeys: ApiKeyService;
   apiKeyVerifier: ApiKeyVerifier;
   mailSender: MailSender;
+  managementKeys: ManagementKeyService;
   secretScanning: SecretScanningService;
 }
 
@@ -31,7 +33,8 @@ export interface TeamLoaders {
 export type TeamContext = RequestContext<TeamServices, TeamLoaders>;
 
 export const actorOf = (ctx: TeamContext): EventActor => ({
-  userId: ctx.session.userId,
+  userId: ctx.session.onBehalfOf,
+  apiKeyId: ctx.session.principal.kind === 'management-key' ? ctx.session.principal.keyId : undefined,
   ip: ctx.claims.ip,
   userAgent: ctx.claims.userAgent,
 });

@@ -11,6 +11,11 @@ import { DirectoryUserEntity } from './directory/directory-user.entity';
 import { SecretScanningService } from './leak/secret-scanning.service';
 import { MailSender } from './mail/mail-sender';
 import { MailRepository } from './mail/mail.repository';
+import { ManagementKeyEntity } from './management-key/management-key.entity';
+import { ManagementKeyRepository } from './management-key/management-key.repository';
+import { ManagementKeyResolver } from './management-key/management-key.resolver';
+import { ManagementKeyService } from './management-key/management-key.service';
+import { TeamManagementKeys1732900000002 } from './migrations/1732900000002-team-management-keys';
 import { DirectoryRepository } from './directory/directory.repository';
 import { SignUpConsumer } from './directory/sign-up.consumer';
 import { DnsTxtLookup } from './domain/dns-txt-lookup';
@@ -39,10 +44,10 @@ import { TeamUserResolver, teamReferences } from './user/user.resolver';
 
 export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   name: 'team',
-  entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity, ApiKeyEntity],
-  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001],
+  entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity, ApiKeyEntity, ManagementKeyEntity],
+  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001, TeamManagementKeys1732900000002],
   schema: {
-    resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver, ApiKeyResolver, TeamApiKeysResolver],
+    resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver, ApiKeyResolver, TeamApiKeysResolver, ManagementKeyResolver],
     referenceResolvers: teamReferences,
   },
   createServices: ({ dataSource, outbox, config, live, logger }) => {
@@ -56,6 +61,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     return {
       apiKeys,
       mailSender: new MailSender(mail, logger),
+      managementKeys: new ManagementKeyService(uow, new ManagementKeyRepository(uow), outbox),
       secretScanning: new SecretScanningService(uow, apiKeyRepository, apiKeys, memberships, directory, mail, config.secretScanningKeysUrl, logger),
       apiKeyVerifier: new ApiKeyVerifier(apiKeyRepository, live, logger),
       teams: new TeamService(uow, teams, memberships, outbox, apiKeys),
@@ -77,6 +83,12 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     // The gateway asks which teams, with which roles, users hold.
     // Inference servers check a presented key here: valid or not, the team, its rules and limits.
     'verify-api-key': async (body) => services.apiKeyVerifier.verify((body as { key?: unknown })?.key as string),
+    // The gateway turns management keys into scoped principals here.
+    'resolve-management-keys': async (body) => {
+      const tokens = (body as { tokens?: unknown })?.tokens;
+      if (!Array.isArray(tokens) || tokens.length > 1000) return { keys: [] };
+      return { keys: await services.managementKeys.resolve(tokens as string[]) };
+    },
     'memberships-of-users': async (body) => {
       const userIds = (body as { userIds?: unknown })?.userIds;
       if (!Array.isArray(userIds) || userIds.length > 1000) return { memberships: {} };

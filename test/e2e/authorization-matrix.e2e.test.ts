@@ -93,6 +93,12 @@ const rows: Row[] = [
   { name: 'Mutation.removeTeamDomain', document: 'mutation { removeTeamDomain(teamId: "$TEAM", domainId: "$NOBODY") }', path: ['removeTeamDomain'], expect: adminPasses },
   { name: 'Mutation.approveJoinRequest', document: 'mutation { approveJoinRequest(teamId: "$TEAM", requestId: "$NOBODY") { role } }', path: ['approveJoinRequest'], expect: adminPasses },
   { name: 'Mutation.refuseJoinRequest', document: 'mutation { refuseJoinRequest(teamId: "$TEAM", requestId: "$NOBODY") }', path: ['refuseJoinRequest'], expect: adminPasses },
+  { name: 'Team.apiKeys', document: '{ team(id: "$TEAM") { apiKeys { id } } }', path: ['team', 'apiKeys'], expect: members },
+  { name: 'Mutation.createApiKey', document: 'mutation { createApiKey(teamId: "$TEAM", input: { name: "$CALLER" }) { apiKey { id } } }', path: ['createApiKey'], expect: members },
+  { name: 'Mutation.disableApiKey (unknown key)', document: 'mutation { disableApiKey(id: "$NOBODY") { id } }', path: ['disableApiKey'], expect: { ...onlyAdmins, admin: 'FORBIDDEN' } },
+  { name: 'Team.managementKeys', document: '{ team(id: "$TEAM") { managementKeys { id } } }', path: ['team', 'managementKeys'], expect: onlyAdmins },
+  { name: 'Mutation.createManagementKey', document: 'mutation { createManagementKey(teamId: "$TEAM", name: "$CALLER", scopes: ["audit:read"]) { secret } }', path: ['createManagementKey'], expect: onlyAdmins },
+  { name: 'Mutation.revokeManagementKey', document: 'mutation { revokeManagementKey(teamId: "$TEAM", id: "$NOBODY") }', path: ['revokeManagementKey'], expect: adminPasses },
   { name: 'Mutation.deleteTeam (a Personal Team)', document: 'mutation { deleteTeam(id: "$PERSONAL") }', path: ['deleteTeam'], expect: adminPasses },
 ];
 

@@ -26,6 +26,8 @@ const descriptions: Record<string, string> = {
   'team.api_key.deleted': 'DeleteApiKey',
   'team.api_key.rotated': 'RotateApiKey',
   'team.api_key.leaked': 'ApiKeyLeaked',
+  [EventType.ManagementKeyCreated]: 'CreateManagementKey',
+  [EventType.ManagementKeyRevoked]: 'RevokeManagementKey',
   [EventType.CreditBalanceChanged]: 'CreditBalanceChanged',
 };
 

@@ -1,11 +1,12 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { Permission } from '../../kit/session';
 import type { AuditContext } from '../audit.context';
 import { AuditEventConnectionType, AuditLogFilterInput, AuditTeamType } from './audit-event.types';
 
 @Resolver(() => AuditTeamType)
 export class AuditLogResolver {
-  @Allow(Access.TeamAdmin, { team: 'args.teamId' })
+  @Allow(Access.TeamAdmin, { team: 'args.teamId', scope: Permission.AuditRead })
   @Query(() => AuditEventConnectionType, { description: "The team's audit log, newest first; team admins only." })
   auditLog(
     @Arg('teamId', () => ID) teamId: string,
@@ -17,7 +18,7 @@ export class AuditLogResolver {
     return ctx.services.audit.search(ctx.session, teamId, filter ?? {}, first, after);
   }
 
-  @Allow(Access.TeamAdmin, { team: 'root.id' })
+  @Allow(Access.TeamAdmin, { team: 'root.id', scope: Permission.AuditRead })
   @FieldResolver(() => AuditEventConnectionType, { name: 'auditLog' })
   teamAuditLog(
     @Root() team: AuditTeamType,

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { Permission } from '../../kit/session';
 import type { BillingContext } from '../billing.context';
 import { BillingTeamType, CreditBalanceType } from './credit-balance.types';
 import { toCreditBalance } from './credit-balance.view';
@@ -7,7 +8,7 @@ import type { BalanceRow } from './credit-balance.repository';
 
 @Resolver(() => BillingTeamType)
 export class TeamBalanceResolver {
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: Permission.BillingRead })
   @FieldResolver(() => CreditBalanceType)
   async creditBalance(@Root() team: BillingTeamType, @Ctx() ctx: BillingContext): Promise<CreditBalanceType> {
     ctx.services.balances.assertCanRead(ctx.session, team.id);
@@ -17,7 +18,7 @@ export class TeamBalanceResolver {
 
 @Resolver(() => CreditBalanceType)
 export class CreditBalanceSubscriptionResolver {
-  @Allow(Access.TeamMember, { team: 'args.teamId' })
+  @Allow(Access.TeamMember, { team: 'args.teamId', scope: Permission.BillingRead })
   @Subscription(() => CreditBalanceType, {
     description: "Each change to the team's credit balance, for its members.",
     subscribe: ({ args, context }) => (context as BillingContext).services.balances.watch((context as BillingContext).session, args.teamId as string),

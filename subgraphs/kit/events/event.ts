@@ -58,6 +58,8 @@ export const EventType = {
   TeamDomainPolicyChanged: 'team.domain.policy_changed',
   TeamJoinRequested: 'team.join_request.created',
   TeamJoinRequestDecided: 'team.join_request.decided',
+  ManagementKeyCreated: 'team.management_key.created',
+  ManagementKeyRevoked: 'team.management_key.revoked',
   CreditBalanceChanged: 'billing.balance.changed',
 } as const;
 

@@ -7,10 +7,14 @@ import { crc32 } from 'node:zlib';
  * refused without a database call (the scheme GitHub's own tokens use).
  */
 export const API_KEY_PREFIX = 'cgk_';
+/** Management keys (partners acting for a team) use the same scheme with their own prefix. */
+export const MANAGEMENT_KEY_PREFIX = 'cgm_';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const RANDOM_LENGTH = 30;
 const CHECKSUM_LENGTH = 6;
-export const API_KEY_PATTERN = new RegExp(`^${API_KEY_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
+const patternFor = (prefix: string) => new RegExp(`^${prefix}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
+export const API_KEY_PATTERN = patternFor(API_KEY_PREFIX);
+const patterns: Record<string, RegExp> = { [API_KEY_PREFIX]: API_KEY_PATTERN, [MANAGEMENT_KEY_PREFIX]: patternFor(MANAGEMENT_KEY_PREFIX) };
 
 function base62(value: bigint, length: number): string {
   let out = '';
@@ -34,19 +38,22 @@ function randomBase62(length: number): string {
 
 const checksumOf = (body: string) => base62(BigInt(crc32(body)), CHECKSUM_LENGTH);
 
-export function generateApiKey(): string {
-  const body = API_KEY_PREFIX + randomBase62(RANDOM_LENGTH);
+export function generateKey(prefix: string): string {
+  const body = prefix + randomBase62(RANDOM_LENGTH);
   return body + checksumOf(body);
 }
 
 /** Shape and checksum only: no database involved. */
-export function isWellFormedApiKey(candidate: string): boolean {
-  if (!API_KEY_PATTERN.test(candidate)) return false;
+export function isWellFormedKey(candidate: string, prefix: string): boolean {
+  if (typeof candidate !== 'string' || !patterns[prefix]?.test(candidate)) return false;
   const body = candidate.slice(0, -CHECKSUM_LENGTH);
   return checksumOf(body) === candidate.slice(-CHECKSUM_LENGTH);
 }
 
+export const generateApiKey = () => generateKey(API_KEY_PREFIX);
+export const isWellFormedApiKey = (candidate: string) => isWellFormedKey(candidate, API_KEY_PREFIX);
+
 /** Keys are high-entropy, so a fast hash is enough (unlike passwords). */
 export const hashApiKey = (secret: string): Buffer => createHash('sha256').update(secret).digest();
 
-export const redactApiKey = (secret: string): string => `${API_KEY_PREFIX}…${secret.slice(-4)}`;
+export const redactApiKey = (secret: string): string => `${secret.slice(0, 4)}…${secret.slice(-4)}`;

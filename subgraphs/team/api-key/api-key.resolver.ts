@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { Permission } from '../../kit/session';
 import { actorOf, type TeamContext } from '../team.context';
 import { TeamType } from '../team/team.types';
 import type { ApiKeyEntity } from './api-key.entity';
@@ -27,38 +28,38 @@ export function toApiKey(key: ApiKeyEntity, now = new Date()): ApiKeyType {
 
 @Resolver(() => ApiKeyType)
 export class ApiKeyResolver {
-  @Allow(Access.TeamMember, { team: 'args.teamId' })
+  @Allow(Access.TeamMember, { team: 'args.teamId', scope: Permission.ApiKeysWrite })
   @Mutation(() => CreatedApiKeyType, { description: 'Creates a key; its secret is in the answer and nowhere else.' })
   async createApiKey(@Arg('teamId', () => ID) teamId: string, @Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: TeamContext): Promise<CreatedApiKeyType> {
     const { key, secret } = await ctx.services.apiKeys.create(ctx.session, teamId, input, actorOf(ctx));
     return { apiKey: toApiKey(key), secret };
   }
 
-  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey' })
+  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey', scope: Permission.ApiKeysWrite })
   @Mutation(() => ApiKeyType)
   async updateApiKey(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateApiKeyInput) input: UpdateApiKeyInput, @Ctx() ctx: TeamContext): Promise<ApiKeyType> {
     return toApiKey(await ctx.services.apiKeys.update(ctx.session, id, { ...input, name: input.name ?? undefined }, actorOf(ctx)));
   }
 
-  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey' })
+  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey', scope: Permission.ApiKeysWrite })
   @Mutation(() => ApiKeyType)
   async disableApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: TeamContext): Promise<ApiKeyType> {
     return toApiKey(await ctx.services.apiKeys.disable(ctx.session, id, actorOf(ctx)));
   }
 
-  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey' })
+  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey', scope: Permission.ApiKeysWrite })
   @Mutation(() => ApiKeyType)
   async enableApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: TeamContext): Promise<ApiKeyType> {
     return toApiKey(await ctx.services.apiKeys.enable(ctx.session, id, actorOf(ctx)));
   }
 
-  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey' })
+  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey', scope: Permission.ApiKeysWrite })
   @Mutation(() => Boolean)
   deleteApiKey(@Arg('id', () => ID) id: string, @Ctx() ctx: TeamContext): Promise<boolean> {
     return ctx.services.apiKeys.delete(ctx.session, id, actorOf(ctx));
   }
 
-  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey' })
+  @Allow(Access.TeamMember, { team: 'args.id', teamOf: 'ApiKey', scope: Permission.ApiKeysWrite })
   @Mutation(() => CreatedApiKeyType, { description: 'A new secret with the same settings; the old one works for graceSeconds (0 to 7 days) more.' })
   async rotateApiKey(
     @Arg('id', () => ID) id: string,
@@ -79,7 +80,7 @@ export class ApiKeyResolver {
 
 @Resolver(() => TeamType)
 export class TeamApiKeysResolver {
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: Permission.ApiKeysRead })
   @FieldResolver(() => [ApiKeyType], { description: "Admins see all the team's keys; Members the keys they created." })
   async apiKeys(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<ApiKeyType[]> {
     return (await ctx.services.apiKeys.list(ctx.session, team.id, actorOf(ctx))).map((k) => toApiKey(k));

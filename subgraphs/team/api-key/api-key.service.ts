@@ -63,6 +63,7 @@ export class ApiKeyService {
 
   /** Whether the caller may see and manage this key: an Admin of its team, or its creator. */
   canManage(session: Session, key: ApiKeyEntity): boolean {
+    if (session.principal.kind === 'management-key') return session.can(key.teamId, Permission.ApiKeysWrite);
     return session.can(key.teamId, Permission.TeamModify) || (session.userId === key.createdBy && !!session.roleIn(key.teamId));
   }
 
@@ -72,8 +73,8 @@ export class ApiKeyService {
   }
 
   async create(session: Session, teamId: string, settings: ApiKeySettings, actor: EventActor): Promise<{ key: ApiKeyEntity; secret: string }> {
-    const userId = session.requireUserId();
-    if (!session.roleIn(teamId)) throw forbidden();
+    const userId = session.onBehalfOf;
+    if (!userId || !session.can(teamId, Permission.ApiKeysWrite)) throw forbidden();
     const now = this.now();
     validate(settings, now);
     return this.uow.run((tx) => this.insert(tx, teamId, userId, settings, actor, ApiKeyEvent.Created));
@@ -109,9 +110,9 @@ export class ApiKeyService {
 
   /** Admins see all of the team's keys; Members the keys they created. Listing is audited. */
   async list(session: Session, teamId: string, actor: EventActor): Promise<ApiKeyEntity[]> {
-    const userId = session.requireUserId();
-    if (!session.roleIn(teamId)) throw forbidden();
-    const all = session.can(teamId, Permission.TeamModify);
+    const userId = session.onBehalfOf;
+    if (!userId || !session.can(teamId, Permission.ApiKeysRead)) throw forbidden();
+    const all = session.can(teamId, Permission.TeamModify) || session.principal.kind === 'management-key';
     const keys = await this.keys.ofTeam(teamId, all ? undefined : userId);
     await this.uow.run((tx) => this.outbox.enqueue(tx, { type: ApiKeyEvent.Listed, aggregateId: teamId, teamId, actor, payload: { count: keys.length, scope: all ? 'team' : 'own' } }));
     return keys;
@@ -120,7 +121,7 @@ export class ApiKeyService {
   private async change(session: Session, id: string, actor: EventActor, event: string, mutate: (key: ApiKeyEntity) => void): Promise<ApiKeyEntity> {
     return this.uow.run(async (tx) => {
       const key = await this.keys.lock(tx, id);
-      if (!key || !session.roleIn(key.teamId)) throw notFound('API key');
+      if (!key || !session.actsFor(key.teamId)) throw notFound('API key');
       if (!this.canManage(session, key)) throw forbidden('Only Admins and the key’s creator may change it');
       mutate(key);
       key.updatedAt = this.now();
@@ -173,7 +174,7 @@ export class ApiKeyService {
     }
     return this.uow.run(async (tx) => {
       const old = await this.keys.lock(tx, id);
-      if (!old || !session.roleIn(old.teamId)) throw notFound('API key');
+      if (!old || !session.actsFor(old.teamId)) throw notFound('API key');
       if (!this.canManage(session, old)) throw forbidden('Only Admins and the key’s creator may rotate it');
       if (old.rotatedTo) throw new DomainError('ALREADY_ROTATED', 'This key has already been rotated');
       const now = this.now();

@@ -1,6 +1,7 @@
 import { BigIntScalar } from '../../kit/scalars';
 import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { Permission } from '../../kit/session';
 import { TeamType, TeamUserType } from '../team/team.types';
 
 export enum ApiKeyStatusEnum {
@@ -20,51 +21,51 @@ export class ApiKeyType {
   teamId: string;
   createdById: string;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => String)
   name: string;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => String, { description: 'The key with all but its last characters hidden.' })
   redactedKey: string;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => ApiKeyStatusEnum)
   status: ApiKeyStatusEnum;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => TeamType)
   team?: TeamType;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => TeamUserType)
   createdBy: TeamUserType;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => Date)
   createdAt: Date;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => Date, { nullable: true })
   lastUsedAt: Date | null;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => Date, { nullable: true })
   expiresAt: Date | null;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => [String], { description: 'Access rules: `api-key:model:<name|*>`, `api-key:endpoint:<chat|image|*>`. A key may use nothing it is not granted.' })
   acls: string[];
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => Int, { nullable: true, description: 'Requests per second; null for no limit.' })
   qps: number | null;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => Int, { nullable: true, description: 'Requests per minute; null for no limit.' })
   qpm: number | null;
 
-  @Allow(Access.TeamMember, { team: 'root.teamId' })
+  @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.ApiKeysRead })
   @Field(() => BigIntScalar, { nullable: true, description: 'Tokens per minute; null for no limit.' })
   tpm: bigint | null;
 }

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { managementScopes, Permission } from '../../kit/session';
 import type { TeamContext } from '../team.context';
 import { actorOf } from '../team.context';
 import { CreateTeamInput, TeamMemberType, TeamType, UpdateTeamInput } from './team.types';
@@ -8,7 +9,7 @@ import { TeamDomainType, TeamInvitationType, TeamJoinRequestType } from '../memb
 
 @Resolver(() => TeamType)
 export class TeamResolver {
-  @Allow(Access.TeamMember, { team: 'args.id' })
+  @Allow(Access.TeamMember, { team: 'args.id', scope: managementScopes })
   @Query(() => TeamType, { nullable: true, description: 'A team the caller is a member of.' })
   team(@Arg('id', () => ID) id: string, @Ctx() ctx: TeamContext): Promise<TeamType | null> {
     return ctx.loaders.team.load(id);
@@ -54,7 +55,7 @@ export class TeamResolver {
     return (await ctx.services.domains.pendingJoinRequests(team.id)).map(toJoinRequest);
   }
 
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: Permission.TeamRead })
   @FieldResolver(() => [TeamMemberType])
   async members(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamMemberType[]> {
     ctx.services.teams.assertVisible(ctx.session, team.id);

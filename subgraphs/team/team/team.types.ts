@@ -1,5 +1,6 @@
 import { Directive, Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { managementScopes, Permission } from '../../kit/session';
 
 export enum TeamRoleEnum {
   ADMIN = 'ADMIN',
@@ -13,15 +14,15 @@ export class TeamType {
   @Field(() => ID)
   id: string;
 
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: managementScopes })
   @Field(() => String)
   name: string;
 
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: managementScopes })
   @Field(() => String, { nullable: true })
   description: string | null;
 
-  @Allow(Access.TeamMember, { team: 'root.id' })
+  @Allow(Access.TeamMember, { team: 'root.id', scope: managementScopes })
   @Field(() => Boolean)
   isPersonal: boolean;
 }
