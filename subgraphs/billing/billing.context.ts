@@ -2,6 +2,7 @@ import type DataLoader from 'dataloader';
 import type { RequestContext } from '../kit/subgraph';
 import type { BalanceRow } from './balance/credit-balance.repository';
 import type { CreditBalanceService } from './balance/credit-balance.service';
+import type { MeteringService } from './metering/metering.service';
 import type { PaymentMethodEntity } from './payment/payment-method.entity';
 import type { PaymentMethodService } from './payment/payment-method.service';
 import type { PaymentProcessor } from './payment/payment-processor';
@@ -12,6 +13,7 @@ export interface BillingServices {
   paymentMethods: PaymentMethodService;
   purchases: CreditPurchaseService;
   processor: PaymentProcessor;
+  metering: MeteringService;
 }
 
 export interface BillingLoaders {

@@ -12,6 +12,9 @@ import type { BillingLoaders, BillingServices } from './billing.context';
 import { LedgerEntryEntity } from './ledger/ledger-entry.entity';
 import { BillingInitial1732800000000 } from './migrations/1732800000000-billing-initial';
 import { BillingPaymentsMetering1733000000000 } from './migrations/1733000000000-billing-payments-metering';
+import { MeteringResolver } from './metering/metering.resolver';
+import { MeteringService } from './metering/metering.service';
+import { UsageRepository } from './metering/usage.repository';
 import { LocalPaymentProcessor } from './payment/local-payment-processor';
 import { PaymentMethodEntity } from './payment/payment-method.entity';
 import { PaymentMethodRepository } from './payment/payment-method.repository';
@@ -27,7 +30,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
   entities: [CreditBalanceEntity, LedgerEntryEntity, PaymentMethodEntity, CreditPurchaseEntity],
   migrations: [BillingInitial1732800000000, BillingPaymentsMetering1733000000000],
   schema: {
-    resolvers: [TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver],
+    resolvers: [TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver, MeteringResolver],
     orphanedTypes: [BillingTeamType],
     referenceResolvers: billingReferences,
   },
@@ -37,10 +40,12 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const now = () => new Date();
     // The local processor behaves like a card processor's test mode; a real one plugs in here.
     const processor = new LocalPaymentProcessor();
-    const balances = new CreditBalanceService(uow, new CreditBalanceRepository(uow), outbox, live, now, billing.maxInvoicedLimitTicks);
+    const balanceRows = new CreditBalanceRepository(uow);
+    const balances = new CreditBalanceService(uow, balanceRows, outbox, live, now, billing.maxInvoicedLimitTicks);
     const paymentMethods = new PaymentMethodService(new PaymentMethodRepository(uow), processor, billing.blockedCardCountries, now);
     const purchases = new CreditPurchaseService(uow, new CreditPurchaseRepository(uow), paymentMethods, balances, processor, now);
-    return { balances, paymentMethods, purchases, processor };
+    const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
+    return { balances, paymentMethods, purchases, processor, metering };
   },
   createLoaders: (services) => ({
     balance: new DataLoader((teamIds) => services.balances.balancesOf(teamIds)),

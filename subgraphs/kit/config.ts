@@ -73,6 +73,8 @@ export interface BillingConfig {
   refundCountries: string[];
   /** The highest invoiced spending limit a team may set itself. */
   maxInvoicedLimitTicks: bigint;
+  /** `batched` (group commit, the default) or `per-event` (one transaction per event; for comparison only). */
+  meteringMode: 'batched' | 'per-event';
 }
 
 const ticks = z.union([z.string().regex(/^\d{1,30}$/), z.number().int().nonnegative()]).transform((v) => BigInt(v));
@@ -117,6 +119,7 @@ export function loadBillingConfig(env: Environment): BillingConfig {
     BILLING_BLOCKED_CARD_COUNTRIES: countryList.default(['IN']),
     BILLING_REFUND_COUNTRIES: countryList.default([]),
     // $1,000,000 by default.
+    BILLING_METERING_MODE: z.enum(['batched', 'per-event']).default('batched'),
     BILLING_MAX_INVOICED_LIMIT_TICKS: z.string().regex(/^\d{1,30}$/).default('10000000000000000').transform((v) => BigInt(v)),
   });
   const c = parseOrThrow(schema, env, 'billing');
@@ -134,6 +137,7 @@ export function loadBillingConfig(env: Environment): BillingConfig {
     blockedCardCountries: c.BILLING_BLOCKED_CARD_COUNTRIES,
     refundCountries: c.BILLING_REFUND_COUNTRIES,
     maxInvoicedLimitTicks: c.BILLING_MAX_INVOICED_LIMIT_TICKS,
+    meteringMode: c.BILLING_METERING_MODE,
   };
 }
 
