@@ -9,6 +9,7 @@ import { billingReferences, CreditBalanceSubscriptionResolver, SpendingLimitReso
 import { CreditBalanceService } from './balance/credit-balance.service';
 import { BillingTeamType } from './balance/credit-balance.types';
 import type { BillingLoaders, BillingServices } from './billing.context';
+import { TeamDeletedConsumer } from './forfeit/team-deleted.consumer';
 import { LedgerEntryEntity } from './ledger/ledger-entry.entity';
 import { BillingInitial1732800000000 } from './migrations/1732800000000-billing-initial';
 import { BillingPaymentsMetering1733000000000 } from './migrations/1733000000000-billing-payments-metering';
@@ -47,6 +48,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
     return { balances, paymentMethods, purchases, processor, metering };
   },
+  consumers: (services) => [new TeamDeletedConsumer(services.balances)],
   createLoaders: (services) => ({
     balance: new DataLoader((teamIds) => services.balances.balancesOf(teamIds)),
     paymentMethods: loaderOfMany((teamIds) => services.paymentMethods.ofTeams(teamIds), (m) => m.teamId),

@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { BigIntScalar } from '../../kit/scalars';
 import type { BillingContext } from '../billing.context';
 import { BillingTeamType, CreditBalanceType } from './credit-balance.types';
 import { toCreditBalance } from './credit-balance.view';
@@ -33,7 +34,7 @@ export class SpendingLimitResolver {
   @Mutation(() => CreditBalanceType, { description: 'Sets how much usage may be invoiced this month once prepaid credits run out; 0 disables invoiced usage. Team admins only.' })
   async setInvoicedSpendingLimit(
     @Arg('teamId', () => ID) teamId: string,
-    @Arg('limitTicks', () => BigInt) limitTicks: bigint,
+    @Arg('limitTicks', () => BigIntScalar) limitTicks: bigint,
     @Ctx() ctx: BillingContext,
   ): Promise<CreditBalanceType> {
     return toCreditBalance(await ctx.services.balances.setInvoicedSpendingLimit(ctx.session, teamId, limitTicks));

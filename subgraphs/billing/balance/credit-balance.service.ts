@@ -81,6 +81,18 @@ export class CreditBalanceService {
     return currentOf(row ?? emptyBalance(teamId, at), at);
   }
 
+  /** Forfeits all prepaid credits (team deleted) and stops invoiced usage, in the caller's transaction. */
+  async forfeitIn(tx: Tx, teamId: string, reference: string, actor: EventActor | null): Promise<void> {
+    const balance = await this.lockIn(tx, teamId);
+    if (balance.invoicedLimitTicks > 0n) {
+      const at = this.now();
+      await this.balances.setLimit(tx, teamId, 0n, periodStartOf(at), at);
+    }
+    if (balance.prepaidTicks !== 0n) {
+      await this.postIn(tx, { teamId, kind: 'FORFEIT', prepaidDeltaTicks: -balance.prepaidTicks, reference, actor });
+    }
+  }
+
   /** Admins set the invoiced spending limit; 0 disables invoiced usage. */
   async setInvoicedSpendingLimit(session: Session, teamId: string, limitTicks: bigint): Promise<BalanceRow> {
     session.assertPermission(teamId, Permission.BillingManage);

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { BigIntScalar } from '../../kit/scalars';
 import { MoneyType } from '../balance/credit-balance.types';
 
 export enum CreditPurchaseStatusEnum {
@@ -15,7 +16,8 @@ export class PurchaseCreditsInput {
   @Field(() => ID)
   teamId: string;
 
-  @Field(() => BigInt, { description: 'Whole cents: a multiple of 100,000,000 ticks, at least $1.' })
+  // The scalar itself, not the BigInt constructor: type-graphql would call `new BigInt()` on input.
+  @Field(() => BigIntScalar, { description: 'Whole cents: a multiple of 100,000,000 ticks, at least $1.' })
   amountTicks: bigint;
 
   @Field(() => ID)
