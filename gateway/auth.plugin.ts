@@ -4,6 +4,10 @@ import type { IncomingMessage } from 'node:http';
 import { signAssertion, type Principal } from '../subgraphs/kit/auth';
 import type { Logger } from '../subgraphs/kit/logger';
 import { InvalidSessionError, type PrincipalResolver } from './principal-resolver';
+import { ServiceTokens } from './service-tokens';
+
+/** The principal a usage reporter's service token stands for. */
+export const USAGE_REPORTER: Principal = { kind: 'service', service: 'usage-reporter' };
 
 /** What the gateway adds to each operation's context. */
 export interface ConsoleGatewayContext {
@@ -47,12 +51,15 @@ function originOf(context: IncomingContext): { ip?: string; userAgent?: string }
  * Authenticates every operation (HTTP or WebSocket) and attaches a signed assertion of the
  * caller that the subgraphs verify. Nothing a client sends is forwarded as identity.
  */
-export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logger: Logger) {
+export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logger: Logger, usageReporterTokens: readonly string[] = []) {
+  const reporters = new ServiceTokens(usageReporterTokens);
   return {
     async onContextBuilding({ context, extendContext }: { context: IncomingContext; extendContext: (c: ConsoleGatewayContext) => void }) {
       const token = tokenOf(context);
       let principal: Principal = { kind: 'anonymous' };
-      if (token) {
+      if (token && reporters.matches(token)) {
+        principal = USAGE_REPORTER;
+      } else if (token) {
         try {
           principal = await resolver.resolve(token);
         } catch (err) {

@@ -57,7 +57,7 @@ export class Gateway {
       logging: config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'error',
       // Which subgraph failed is our business, not the client's.
       subgraphErrors: { subgraphNameProp: false, errorCode: 'DOWNSTREAM_SERVICE_ERROR' },
-      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger) as never, useErrorCodes() as never],
+      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens) as never, useErrorCodes() as never],
     });
     this.http = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];

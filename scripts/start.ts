@@ -91,6 +91,12 @@ async function main(): Promise<void> {
     // Fine for one local run; production sets a long-lived secret shared by gateway and subgraphs.
     env.INTERNAL_AUTH_SECRET = randomBytes(32).toString('hex');
   }
+  let reporterToken: string | undefined;
+  if (!env.USAGE_REPORTER_TOKENS && env.NODE_ENV !== 'production') {
+    // Lets a local inference server (or curl) call recordUsage; production configures its own.
+    reporterToken = randomBytes(32).toString('hex');
+    env.USAGE_REPORTER_TOKENS = reporterToken;
+  }
   // Start the subgraphs one after another the first time, so their migrations do not contend.
   for (const name of subgraphNames) {
     startService(name, env);
@@ -101,6 +107,7 @@ async function main(): Promise<void> {
   await waitReady('gateway', gatewayPort);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
   log(`gateway: http://127.0.0.1:${gatewayPort}/graphql`);
+  if (reporterToken) log(`usage-reporter token (development, for recordUsage): ${reporterToken}`);
 }
 
 main().catch((err) => {

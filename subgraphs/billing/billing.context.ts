@@ -2,13 +2,23 @@ import type DataLoader from 'dataloader';
 import type { RequestContext } from '../kit/subgraph';
 import type { BalanceRow } from './balance/credit-balance.repository';
 import type { CreditBalanceService } from './balance/credit-balance.service';
+import type { MeteringService } from './metering/metering.service';
+import type { PaymentMethodEntity } from './payment/payment-method.entity';
+import type { PaymentMethodService } from './payment/payment-method.service';
+import type { PaymentProcessor } from './payment/payment-processor';
+import type { CreditPurchaseService } from './purchase/credit-purchase.service';
 
 export interface BillingServices {
   balances: CreditBalanceService;
+  paymentMethods: PaymentMethodService;
+  purchases: CreditPurchaseService;
+  processor: PaymentProcessor;
+  metering: MeteringService;
 }
 
 export interface BillingLoaders {
   balance: DataLoader<string, BalanceRow>;
+  paymentMethods: DataLoader<string, PaymentMethodEntity[]>;
 }
 
 export type BillingContext = RequestContext<BillingServices, BillingLoaders>;

@@ -55,6 +55,94 @@ export interface SubgraphConfig {
   dnsResolvers: string[];
   /** Where GitHub publishes the keys that sign secret-scanning reports. */
   secretScanningKeysUrl: string;
+  /** Billing rules (Billing only; the defaults when absent). */
+  billing?: BillingConfig;
+}
+
+/** What one token of a model costs, in ticks (1 tick = 1e-10 USD), and the tokens inference adds. */
+export interface ModelPrice {
+  promptTicksPerToken: bigint;
+  cachedPromptTicksPerToken: bigint;
+  completionTicksPerToken: bigint;
+  /** Pre-defined prompt tokens inference adds to every request (not shown by a tokenizer). */
+  predefinedPromptTokens: number;
+}
+
+export interface BillingConfig {
+  /** Price table per model name. */
+  prices: Record<string, ModelPrice>;
+  /** ISO 3166 alpha-2 countries whose cards are refused before any charge. */
+  blockedCardCountries: string[];
+  /** Billing countries where the law requires refunds of prepaid credits. */
+  refundCountries: string[];
+  /** The highest invoiced spending limit a team may set itself. */
+  maxInvoicedLimitTicks: bigint;
+  /** `batched` (group commit, the default) or `per-event` (one transaction per event; for comparison only). */
+  meteringMode: 'batched' | 'per-event';
+}
+
+const ticks = z.union([z.string().regex(/^\d{1,30}$/), z.number().int().nonnegative()]).transform((v) => BigInt(v));
+const priceTable = z.record(
+  z.string().min(1),
+  z.object({
+    prompt: ticks,
+    cachedPrompt: ticks,
+    completion: ticks,
+    predefinedPromptTokens: z.number().int().min(0).max(1_000_000).default(0),
+  }),
+);
+const countryList = z
+  .string()
+  .transform((v) => v.split(',').map((c) => c.trim().toUpperCase()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'countries are ISO 3166 alpha-2 codes, comma-separated')));
+
+/**
+ * Default prices (ticks per token): grok-4 $3 / $0.75 / $15 per million prompt / cached / completion
+ * tokens, grok-3-mini $0.30 / $0.075 / $0.50. Override with BILLING_PRICES (JSON of the same shape).
+ */
+export const defaultPriceTable = JSON.stringify({
+  'grok-4': { prompt: '30000', cachedPrompt: '7500', completion: '150000', predefinedPromptTokens: 28 },
+  'grok-3-mini': { prompt: '3000', cachedPrompt: '750', completion: '5000', predefinedPromptTokens: 28 },
+});
+
+/** Billing rules from BILLING_PRICES, BILLING_BLOCKED_CARD_COUNTRIES, BILLING_REFUND_COUNTRIES, BILLING_MAX_INVOICED_LIMIT_TICKS. */
+export function loadBillingConfig(env: Environment): BillingConfig {
+  const schema = z.object({
+    BILLING_PRICES: z
+      .string()
+      .default(defaultPriceTable)
+      .transform((v, ctx) => {
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'BILLING_PRICES must be JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(priceTable),
+    BILLING_BLOCKED_CARD_COUNTRIES: countryList.default(['IN']),
+    BILLING_REFUND_COUNTRIES: countryList.default([]),
+    // $1,000,000 by default.
+    BILLING_METERING_MODE: z.enum(['batched', 'per-event']).default('batched'),
+    BILLING_MAX_INVOICED_LIMIT_TICKS: z.string().regex(/^\d{1,30}$/).default('10000000000000000').transform((v) => BigInt(v)),
+  });
+  const c = parseOrThrow(schema, env, 'billing');
+  const prices: Record<string, ModelPrice> = {};
+  for (const [model, p] of Object.entries(c.BILLING_PRICES)) {
+    prices[model] = {
+      promptTicksPerToken: p.prompt,
+      cachedPromptTicksPerToken: p.cachedPrompt,
+      completionTicksPerToken: p.completion,
+      predefinedPromptTokens: p.predefinedPromptTokens,
+    };
+  }
+  return {
+    prices,
+    blockedCardCountries: c.BILLING_BLOCKED_CARD_COUNTRIES,
+    refundCountries: c.BILLING_REFUND_COUNTRIES,
+    maxInvoicedLimitTicks: c.BILLING_MAX_INVOICED_LIMIT_TICKS,
+    meteringMode: c.BILLING_METERING_MODE,
+  };
 }
 
 const secret = z.string().min(32, 'INTERNAL_AUTH_SECRET must be at least 32 characters');
@@ -100,6 +188,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
+    ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
   };
 }
 
@@ -114,6 +203,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** How often open WebSocket sessions are re-checked (revocation closes them within this). */
   wsRevalidateMs?: number;
+  /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
+  usageReporterTokens?: string[];
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -131,6 +222,11 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     AUDIT_URL: url.default(`http://127.0.0.1:${defaultPorts.audit}/graphql`),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     WS_REVALIDATE_MS: z.coerce.number().int().min(100).default(2000),
+    USAGE_REPORTER_TOKENS: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+      .pipe(z.array(z.string().min(32, 'each of USAGE_REPORTER_TOKENS must be at least 32 characters'))),
   });
   const c = parseOrThrow(schema, env, 'gateway');
   return {
@@ -143,5 +239,6 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     subgraphUrls: { identity: c.IDENTITY_URL, team: c.TEAM_URL, billing: c.BILLING_URL, audit: c.AUDIT_URL },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     wsRevalidateMs: c.WS_REVALIDATE_MS,
+    usageReporterTokens: c.USAGE_REPORTER_TOKENS,
   };
 }

@@ -1,4 +1,4 @@
-import { loadGatewayConfig, loadSubgraphConfig } from './config';
+import { loadBillingConfig, loadGatewayConfig, loadSubgraphConfig } from './config';
 
 const secret = 'k'.repeat(40);
 
@@ -25,5 +25,37 @@ describe('configuration', () => {
     const config = loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret });
     expect(config.port).toBe(4000);
     expect(config.subgraphUrls.audit).toBe('http://127.0.0.1:4004/graphql');
+  });
+});
+
+describe('billing configuration', () => {
+  it('has a default price table and refuses Indian cards by default', () => {
+    const billing = loadBillingConfig({});
+    expect(billing.prices['grok-4']).toEqual({ promptTicksPerToken: 30000n, cachedPromptTicksPerToken: 7500n, completionTicksPerToken: 150000n, predefinedPromptTokens: 28 });
+    expect(billing.blockedCardCountries).toEqual(['IN']);
+    expect(billing.refundCountries).toEqual([]);
+  });
+
+  it('reads prices, refund countries and is attached to the billing subgraph only', () => {
+    const env = {
+      DATABASE_URL: 'postgres://x/db',
+      INTERNAL_AUTH_SECRET: secret,
+      BILLING_PRICES: '{"m":{"prompt":"1","cachedPrompt":0,"completion":"2"}}',
+      BILLING_REFUND_COUNTRIES: 'de, fr',
+    };
+    expect(loadSubgraphConfig('billing', env).billing).toMatchObject({ prices: { m: { promptTicksPerToken: 1n, predefinedPromptTokens: 0 } }, refundCountries: ['DE', 'FR'] });
+    expect(loadSubgraphConfig('team', env).billing).toBeUndefined();
+  });
+
+  it('names the bad variable', () => {
+    expect(() => loadBillingConfig({ BILLING_PRICES: '{"m":{"prompt":-1}}' })).toThrow(/BILLING_PRICES/);
+    expect(() => loadBillingConfig({ BILLING_PRICES: 'nope' })).toThrow(/BILLING_PRICES must be JSON/);
+    expect(() => loadBillingConfig({ BILLING_REFUND_COUNTRIES: 'Germany' })).toThrow(/BILLING_REFUND_COUNTRIES/);
+  });
+
+  it('reads usage-reporter tokens for the gateway, each long enough', () => {
+    const t = 'r'.repeat(40);
+    expect(loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, USAGE_REPORTER_TOKENS: `${t}, ${t}x` }).usageReporterTokens).toEqual([t, `${t}x`]);
+    expect(() => loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, USAGE_REPORTER_TOKENS: 'short' })).toThrow(/USAGE_REPORTER_TOKENS/);
   });
 });

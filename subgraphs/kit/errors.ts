@@ -15,6 +15,16 @@ export const ErrorCode = {
   InvalidCredentials: 'INVALID_CREDENTIALS',
   RateLimited: 'RATE_LIMITED',
   ReauthenticationRequired: 'REAUTHENTICATION_REQUIRED',
+  // Billing
+  CardCountryNotSupported: 'CARD_COUNTRY_NOT_SUPPORTED',
+  CardDeclined: 'CARD_DECLINED',
+  InvalidPaymentToken: 'INVALID_PAYMENT_TOKEN',
+  IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  IdempotentRequestInProgress: 'IDEMPOTENT_REQUEST_IN_PROGRESS',
+  InsufficientCredits: 'INSUFFICIENT_CREDITS',
+  SpendingLimitReached: 'SPENDING_LIMIT_REACHED',
+  UnknownModel: 'UNKNOWN_MODEL',
+  RefundNotAllowed: 'REFUND_NOT_ALLOWED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

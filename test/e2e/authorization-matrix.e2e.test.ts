@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { signAssertion, type Principal } from '../../subgraphs/kit/auth';
 import type { TeamServices } from '../../subgraphs/team/team.context';
-import { CreditBalanceChangedDocument, SignInDocument } from '../operations/generated';
+import { AddPaymentMethodDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SignInDocument } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { PASSWORD, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
@@ -23,6 +23,8 @@ let member: SignedUpUser & { personalTeamId: string };
 let nonMember: SignedUpUser & { personalTeamId: string };
 let otherAdmin: SignedUpUser & { personalTeamId: string };
 let teamId: string;
+let paymentMethodId: string;
+let pendingPurchaseId: string;
 
 const clientOf = (caller: Caller): GraphClient =>
   caller === 'anonymous' ? anonymous : { nonMember, member, admin, otherAdmin }[caller].client;
@@ -40,6 +42,10 @@ beforeAll(async () => {
     const r = await member.client.request(`{ team(id: "${teamId}") { members { user { email } } } }`);
     if (r.errors) throw new Error(JSON.stringify(r.errors));
   });
+  paymentMethodId = (await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_visa' })).addPaymentMethod.id;
+  const threeDS = (await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_threeDSecureRequired' })).addPaymentMethod.id;
+  const pending = await admin.client.data(PurchaseCreditsDocument, { input: { teamId, amountTicks: '10000000000', paymentMethodId: threeDS, idempotencyKey: 'matrix-3ds' } });
+  pendingPurchaseId = pending.purchaseCredits.id;
 });
 
 afterAll(async () => {
@@ -48,13 +54,14 @@ afterAll(async () => {
 
 interface Row {
   name: string;
-  /** The operation; `$TEAM` is the team under test, `$SELF` the caller's id. */
+  /** The operation; `$TEAM` is the team under test, `$CALLER` the kind of caller, `$PM` a card of the team, `$PENDING` a purchase awaiting 3-D Secure. */
   document: string;
   /** Where in the response the protected value is. */
   path: string[];
   expect: Record<Caller, Outcome>;
 }
 
+const nobodyHere: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'FORBIDDEN', member: 'FORBIDDEN', admin: 'FORBIDDEN', otherAdmin: 'FORBIDDEN' };
 const onlyAdmins: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'FORBIDDEN', member: 'FORBIDDEN', admin: 'ok', otherAdmin: 'FORBIDDEN' };
 const members: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'FORBIDDEN', member: 'ok', admin: 'ok', otherAdmin: 'FORBIDDEN' };
 const signedIn: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'ok', member: 'ok', admin: 'ok', otherAdmin: 'ok' };
@@ -100,6 +107,22 @@ const rows: Row[] = [
   { name: 'Mutation.createManagementKey', document: 'mutation { createManagementKey(teamId: "$TEAM", name: "$CALLER", scopes: ["audit:read"]) { secret } }', path: ['createManagementKey'], expect: onlyAdmins },
   { name: 'Mutation.revokeManagementKey', document: 'mutation { revokeManagementKey(teamId: "$TEAM", id: "$NOBODY") }', path: ['revokeManagementKey'], expect: adminPasses },
   { name: 'Mutation.deleteTeam (a Personal Team)', document: 'mutation { deleteTeam(id: "$PERSONAL") }', path: ['deleteTeam'], expect: adminPasses },
+  { name: 'Team.paymentMethods', document: '{ team(id: "$TEAM") { paymentMethods { id last4 } } }', path: ['team', 'paymentMethods'], expect: onlyAdmins },
+  { name: 'Mutation.addPaymentMethod', document: 'mutation { addPaymentMethod(teamId: "$TEAM", processorToken: "tok_mastercard") { id } }', path: ['addPaymentMethod'], expect: onlyAdmins },
+  {
+    name: 'Mutation.purchaseCredits',
+    document: 'mutation { purchaseCredits(input: { teamId: "$TEAM", amountTicks: "10000000000", paymentMethodId: "$PM", idempotencyKey: "matrix-$CALLER" }) { id } }',
+    path: ['purchaseCredits'],
+    expect: onlyAdmins,
+  },
+  { name: 'Mutation.confirmCreditPurchase', document: 'mutation { confirmCreditPurchase(teamId: "$TEAM", id: "$PENDING") { status } }', path: ['confirmCreditPurchase'], expect: onlyAdmins },
+  { name: 'Mutation.setInvoicedSpendingLimit', document: 'mutation { setInvoicedSpendingLimit(teamId: "$TEAM", limitTicks: "0") { teamId } }', path: ['setInvoicedSpendingLimit'], expect: onlyAdmins },
+  {
+    name: 'Mutation.recordUsage (usage reporters only)',
+    document: 'mutation { recordUsage(events: [{ requestId: "matrix-$CALLER", teamId: "$TEAM", apiKeyId: "k", model: "grok-4", promptTokens: 1, completionTokens: 1 }]) { accepted } }',
+    path: ['recordUsage'],
+    expect: nobodyHere,
+  },
 ];
 
 describe.each(rows)('$name', (row) => {
@@ -108,6 +131,8 @@ describe.each(rows)('$name', (row) => {
       .replace(/\$TEAM/g, teamId)
       .replace(/\$PERSONAL/g, admin.personalTeamId)
       .replace(/\$NOBODY/g, '00000000-0000-4000-8000-000000000000')
+      .replace(/\$PM/g, paymentMethodId)
+      .replace(/\$PENDING/g, pendingPurchaseId)
       .replace(/\$CALLER/g, caller.toLowerCase());
     const result = await clientOf(caller).request(document);
     const expected = row.expect[caller];
@@ -179,6 +204,7 @@ describe('another team’s id where one’s own belongs', () => {
 
   it.each([
     ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { creditBalance { prepaid { ticks } } }'],
+    ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { paymentMethods { id last4 } }'],
     ['audit', { __typename: 'Team', id: '$TEAM' }, '... on Team { auditLog { edges { node { id } } } }'],
     ['team', { __typename: 'Team', id: '$TEAM' }, '... on Team { name members { role } }'],
     ['team', { __typename: 'User', id: '$ADMIN' }, '... on User { teams { role } }'],

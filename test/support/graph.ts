@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { EventBusConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
-import { subgraphNames } from '../../subgraphs/kit/config';
+import type { BillingConfig, EventBusConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
+import { loadBillingConfig, subgraphNames } from '../../subgraphs/kit/config';
 import { SubgraphApp, type SubgraphAppOptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
 import { subgraphs } from '../../subgraphs';
 import { Gateway } from '../../gateway/gateway';
@@ -9,8 +9,15 @@ import { createTestDatabase, type TestDatabase } from './database';
 
 const LOG_LEVEL = (process.env.TEST_LOG_LEVEL ?? 'silent') as SubgraphConfig['logLevel'];
 
-export function subgraphConfig(name: SubgraphName, databaseUrl: string, secret: string, eventBus: EventBusConfig = { kind: 'postgres' }): SubgraphConfig {
+export function subgraphConfig(
+  name: SubgraphName,
+  databaseUrl: string,
+  secret: string,
+  eventBus: EventBusConfig = { kind: 'postgres' },
+  billing?: Partial<BillingConfig>,
+): SubgraphConfig {
   return {
+    ...(name === 'billing' ? { billing: { ...loadBillingConfig({}), ...billing } } : {}),
     name,
     env: 'test',
     logLevel: LOG_LEVEL,
@@ -36,11 +43,11 @@ export interface StartedSubgraph<S> {
 /** One subgraph on its own database, for integration tests. */
 export async function startSubgraph<S, L>(
   definition: SubgraphDefinition<S, L>,
-  options: { db?: TestDatabase; secret?: string; eventBus?: EventBusConfig; app?: SubgraphAppOptions } = {},
+  options: { db?: TestDatabase; secret?: string; eventBus?: EventBusConfig; app?: SubgraphAppOptions; billing?: Partial<BillingConfig> } = {},
 ): Promise<StartedSubgraph<S>> {
   const db = options.db ?? (await createTestDatabase());
   const secret = options.secret ?? randomBytes(32).toString('hex');
-  const app = new SubgraphApp(definition, subgraphConfig(definition.name, db.url, secret, options.eventBus), options.app);
+  const app = new SubgraphApp(definition, subgraphConfig(definition.name, db.url, secret, options.eventBus, options.billing), options.app);
   await app.start();
   return {
     app,
@@ -58,6 +65,8 @@ export interface TestGraph {
   secret: string;
   apps: Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   gateway: Gateway;
+  /** A service token the gateway accepts from usage reporters. */
+  usageReporterToken: string;
   url: string;
   wsUrl: string;
   stop(): Promise<void>;
@@ -65,13 +74,19 @@ export interface TestGraph {
 
 /** The whole graph: four subgraphs and the gateway, on real ports, on a fresh database. */
 export async function startGraph(
-  options: { eventBus?: EventBusConfig; wsRevalidateMs?: number; subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl'>> } = {},
+  options: {
+    eventBus?: EventBusConfig;
+    wsRevalidateMs?: number;
+    billing?: Partial<BillingConfig>;
+    subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl'>>;
+  } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
   const secret = randomBytes(32).toString('hex');
+  const usageReporterToken = randomBytes(32).toString('hex');
   const apps = {} as Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   for (const name of subgraphNames) {
-    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus), ...options.subgraphs };
+    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus, options.billing), ...options.subgraphs };
     const app = new SubgraphApp(subgraphs[name] as SubgraphDefinition<unknown, unknown>, config);
     await app.start();
     apps[name] = app;
@@ -86,6 +101,7 @@ export async function startGraph(
     subgraphUrls: Object.fromEntries(subgraphNames.map((n) => [n, apps[n].url])) as Record<SubgraphName, string>,
     shutdownGraceMs: 2000,
     wsRevalidateMs: options.wsRevalidateMs,
+    usageReporterTokens: [usageReporterToken],
   });
   await gateway.listen();
   return {
@@ -93,6 +109,7 @@ export async function startGraph(
     secret,
     apps,
     gateway,
+    usageReporterToken,
     url: gateway.url,
     wsUrl: gateway.url.replace('http://', 'ws://'),
     stop: async () => {

@@ -49,6 +49,9 @@ describe('public API contract', () => {
       'Query.me', 'Query.team', 'Query.auditLog', 'Mutation.signUp', 'Mutation.signIn', 'Mutation.signOut', 'Mutation.revokeSession',
       'Mutation.revokeAllSessions', 'Mutation.createTeam', 'Mutation.updateTeam', 'Subscription.creditBalanceChanged', 'User.email',
       'User.teams', 'User.sessions', 'Team.name', 'Team.members', 'Team.creditBalance', 'Team.auditLog', 'AuthResult',
+      'Mutation.addPaymentMethod', 'Mutation.purchaseCredits', 'Mutation.setInvoicedSpendingLimit', 'Mutation.recordUsage', 'Team.paymentMethods',
+      'PurchaseCreditsInput.idempotencyKey', 'UsageEventInput.requestId', 'RecordUsageResult.rejected', 'UsageRejection.code', 'PaymentMethod.country',
+      'CreditPurchase.balance',
     ];
     expect(required.filter((name) => !ours.has(name))).toEqual([]);
   });

@@ -16,6 +16,10 @@ export class CreditBalanceEntity {
   @Column({ name: 'invoiced_limit_ticks', type: 'bigint' })
   invoicedLimitTicks: string;
 
+  /** The invoice period `invoicedThisPeriodTicks` counts. */
+  @Column({ name: 'period_start', type: 'date' })
+  periodStart: string;
+
   @Column({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }

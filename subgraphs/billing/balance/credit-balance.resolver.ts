@@ -1,6 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
 import { Permission } from '../../kit/session';
+import { BigIntScalar } from '../../kit/scalars';
 import type { BillingContext } from '../billing.context';
 import { BillingTeamType, CreditBalanceType } from './credit-balance.types';
 import { toCreditBalance } from './credit-balance.view';
@@ -25,6 +26,19 @@ export class CreditBalanceSubscriptionResolver {
   })
   creditBalanceChanged(@Root() balance: BalanceRow, @Arg('teamId', () => ID) _teamId: string): CreditBalanceType {
     return toCreditBalance(balance);
+  }
+}
+
+@Resolver(() => CreditBalanceType)
+export class SpendingLimitResolver {
+  @Allow(Access.TeamAdmin, { team: 'args.teamId' })
+  @Mutation(() => CreditBalanceType, { description: 'Sets how much usage may be invoiced this month once prepaid credits run out; 0 disables invoiced usage. Team admins only.' })
+  async setInvoicedSpendingLimit(
+    @Arg('teamId', () => ID) teamId: string,
+    @Arg('limitTicks', () => BigIntScalar) limitTicks: bigint,
+    @Ctx() ctx: BillingContext,
+  ): Promise<CreditBalanceType> {
+    return toCreditBalance(await ctx.services.balances.setInvoicedSpendingLimit(ctx.session, teamId, limitTicks));
   }
 }
 

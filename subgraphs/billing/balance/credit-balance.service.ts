@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { badInput } from '../../kit/errors';
 import { EventType, type EventActor, type Outbox } from '../../kit/events';
 import type { PostgresPubSub } from '../../kit/pubsub';
 import { Permission, type Session } from '../../kit/session';
-import type { UnitOfWork } from '../../kit/transaction';
+import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { LedgerEntryEntity, type LedgerEntryKind } from '../ledger/ledger-entry.entity';
+import { periodStartOf } from '../ledger/period';
 import type { BalanceRow, CreditBalanceRepository } from './credit-balance.repository';
 import { emptyBalance, fromMessage, toMessage, type BalanceMessage } from './credit-balance.view';
 
@@ -18,6 +20,12 @@ export interface Posting {
   actor: EventActor | null;
 }
 
+/** The balance as of `at`: invoiced usage of a period that has ended no longer counts. */
+export function currentOf(row: BalanceRow, at: Date): BalanceRow {
+  const period = periodStartOf(at);
+  return row.periodStart < period ? { ...row, invoicedThisPeriodTicks: 0n, periodStart: period } : row;
+}
+
 export class CreditBalanceService {
   constructor(
     private readonly uow: UnitOfWork,
@@ -25,6 +33,7 @@ export class CreditBalanceService {
     private readonly outbox: Outbox,
     private readonly live: PostgresPubSub,
     private readonly now: () => Date = () => new Date(),
+    private readonly maxInvoicedLimitTicks: bigint = 10n ** 16n,
   ) {}
 
   /** Balances of the given teams, zero for teams with no ledger entries. */
@@ -32,7 +41,7 @@ export class CreditBalanceService {
     const rows = await this.balances.findByTeams(teamIds);
     const byTeam = new Map(rows.map((r) => [r.teamId, r]));
     const at = this.now();
-    return teamIds.map((id) => byTeam.get(id) ?? emptyBalance(id, at));
+    return teamIds.map((id) => currentOf(byTeam.get(id) ?? emptyBalance(id, at), at));
   }
 
   assertCanRead(session: Session, teamId: string): void {
@@ -44,29 +53,79 @@ export class CreditBalanceService {
    * together or not at all.
    */
   async post(posting: Posting): Promise<BalanceRow> {
+    return this.uow.run((tx) => this.postIn(tx, posting));
+  }
+
+  /** `post` inside the caller's transaction. */
+  async postIn(tx: Tx, posting: Posting): Promise<BalanceRow> {
+    const at = this.now();
+    const entry = Object.assign(new LedgerEntryEntity(), {
+      id: randomUUID(),
+      teamId: posting.teamId,
+      kind: posting.kind,
+      prepaidDeltaTicks: posting.prepaidDeltaTicks.toString(),
+      invoicedDeltaTicks: (posting.invoicedDeltaTicks ?? 0n).toString(),
+      reference: posting.reference ?? null,
+      periodStart: periodStartOf(at),
+      createdAt: at,
+    });
+    const balance = await this.balances.post(tx, entry);
+    await this.announce(tx, [{ balance, kind: entry.kind, entryId: entry.id }], posting.actor);
+    return balance;
+  }
+
+  /** Locks the team's balance row for the rest of the transaction; zero when it has none yet. */
+  async lockIn(tx: Tx, teamId: string): Promise<BalanceRow> {
+    const [row] = await this.balances.lock(tx, [teamId]);
+    const at = this.now();
+    return currentOf(row ?? emptyBalance(teamId, at), at);
+  }
+
+  /** Forfeits all prepaid credits (team deleted) and stops invoiced usage, in the caller's transaction. */
+  async forfeitIn(tx: Tx, teamId: string, reference: string, actor: EventActor | null): Promise<void> {
+    const balance = await this.lockIn(tx, teamId);
+    if (balance.invoicedLimitTicks > 0n) {
+      const at = this.now();
+      await this.balances.setLimit(tx, teamId, 0n, periodStartOf(at), at);
+    }
+    if (balance.prepaidTicks !== 0n) {
+      await this.postIn(tx, { teamId, kind: 'FORFEIT', prepaidDeltaTicks: -balance.prepaidTicks, reference, actor });
+    }
+  }
+
+  /** Admins set the invoiced spending limit; 0 disables invoiced usage. */
+  async setInvoicedSpendingLimit(session: Session, teamId: string, limitTicks: bigint): Promise<BalanceRow> {
+    session.assertPermission(teamId, Permission.BillingManage);
+    if (limitTicks < 0n) throw badInput('The spending limit cannot be negative', { field: 'limitTicks' });
+    if (limitTicks > this.maxInvoicedLimitTicks) {
+      throw badInput(`The spending limit can be at most ${this.maxInvoicedLimitTicks} ticks; contact sales for more`, { field: 'limitTicks' });
+    }
     return this.uow.run(async (tx) => {
-      const entry = Object.assign(new LedgerEntryEntity(), {
-        id: randomUUID(),
-        teamId: posting.teamId,
-        kind: posting.kind,
-        prepaidDeltaTicks: posting.prepaidDeltaTicks.toString(),
-        invoicedDeltaTicks: (posting.invoicedDeltaTicks ?? 0n).toString(),
-        reference: posting.reference ?? null,
-        createdAt: this.now(),
-      });
-      const balance = await this.balances.post(tx, entry);
-      const message = toMessage(balance);
-      await this.outbox.enqueue(tx, {
-        type: EventType.CreditBalanceChanged,
-        aggregateId: posting.teamId,
-        teamId: posting.teamId,
-        actor: posting.actor,
-        payload: { entryId: entry.id, kind: entry.kind, ...message },
-      });
-      const [sql, params] = this.live.notifyStatement(balanceTopic(posting.teamId), message);
-      await tx.query(sql, params);
+      const at = this.now();
+      await this.balances.lock(tx, [teamId]);
+      const balance = currentOf(await this.balances.setLimit(tx, teamId, limitTicks, periodStartOf(at), at), at);
+      await this.announce(tx, [{ balance, kind: 'LIMIT_CHANGED', entryId: null }], { userId: session.userId });
       return balance;
     });
+  }
+
+  /** The domain event and the live update of changed balances, inside the transaction that changed them. */
+  async announce(tx: Tx, changes: { balance: BalanceRow; kind: string; entryId: string | null }[], actor: EventActor | null): Promise<void> {
+    if (changes.length === 0) return;
+    await this.outbox.enqueue(
+      tx,
+      ...changes.map(({ balance, kind, entryId }) => ({
+        type: EventType.CreditBalanceChanged,
+        aggregateId: balance.teamId,
+        teamId: balance.teamId,
+        actor,
+        payload: { entryId, kind, ...toMessage(balance) },
+      })),
+    );
+    for (const { balance } of changes) {
+      const [sql, params] = this.live.notifyStatement(balanceTopic(balance.teamId), toMessage(balance));
+      await tx.query(sql, params);
+    }
   }
 
   /** Live balance changes of a team, for its members. Authorizes before anything is subscribed. */
@@ -82,7 +141,8 @@ export class CreditBalanceService {
     })();
   }
 
+  /** The balance recomputed from the ledger, for the current invoice period. */
   recompute(teamId: string) {
-    return this.balances.recompute(teamId);
+    return this.balances.recompute(teamId, periodStartOf(this.now()));
   }
 }

@@ -1,12 +1,13 @@
 import type { BalanceRow } from './credit-balance.repository';
 import type { CreditBalanceType, MoneyType } from './credit-balance.types';
+import { periodStartOf } from '../ledger/period';
 import { ticksToUsd } from './money';
 
-const money = (ticks: bigint): MoneyType => ({ ticks, usd: ticksToUsd(ticks) });
+export const money = (ticks: bigint): MoneyType => ({ ticks, usd: ticksToUsd(ticks) });
 
 /** A team with no ledger entries yet has a zero balance. */
 export function emptyBalance(teamId: string, at: Date): BalanceRow {
-  return { teamId, prepaidTicks: 0n, invoicedThisPeriodTicks: 0n, invoicedLimitTicks: 0n, updatedAt: at };
+  return { teamId, prepaidTicks: 0n, invoicedThisPeriodTicks: 0n, invoicedLimitTicks: 0n, periodStart: periodStartOf(at), updatedAt: at };
 }
 
 export function toCreditBalance(row: BalanceRow): CreditBalanceType {
@@ -27,6 +28,7 @@ export interface BalanceMessage {
   prepaidTicks: string;
   invoicedThisPeriodTicks: string;
   invoicedLimitTicks: string;
+  periodStart: string;
   updatedAt: string;
 }
 
@@ -35,6 +37,7 @@ export const toMessage = (row: BalanceRow): BalanceMessage => ({
   prepaidTicks: row.prepaidTicks.toString(),
   invoicedThisPeriodTicks: row.invoicedThisPeriodTicks.toString(),
   invoicedLimitTicks: row.invoicedLimitTicks.toString(),
+  periodStart: row.periodStart,
   updatedAt: row.updatedAt.toISOString(),
 });
 
@@ -43,5 +46,6 @@ export const fromMessage = (m: BalanceMessage): BalanceRow => ({
   prepaidTicks: BigInt(m.prepaidTicks),
   invoicedThisPeriodTicks: BigInt(m.invoicedThisPeriodTicks),
   invoicedLimitTicks: BigInt(m.invoicedLimitTicks),
+  periodStart: m.periodStart,
   updatedAt: new Date(m.updatedAt),
 });

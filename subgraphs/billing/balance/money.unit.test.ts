@@ -16,12 +16,12 @@ describe('ticksToUsd', () => {
 describe('available credit', () => {
   const at = new Date(0);
   it('is prepaid plus what the invoiced limit still allows', () => {
-    const b = toCreditBalance({ teamId: 't', prepaidTicks: 100n, invoicedThisPeriodTicks: 30n, invoicedLimitTicks: 50n, updatedAt: at });
+    const b = toCreditBalance({ teamId: 't', prepaidTicks: 100n, invoicedThisPeriodTicks: 30n, invoicedLimitTicks: 50n, periodStart: '1970-01-01', updatedAt: at });
     expect(b.available.ticks).toBe(120n);
   });
 
   it('never counts an overspent invoice limit as negative headroom', () => {
-    const b = toCreditBalance({ teamId: 't', prepaidTicks: 0n, invoicedThisPeriodTicks: 80n, invoicedLimitTicks: 50n, updatedAt: at });
+    const b = toCreditBalance({ teamId: 't', prepaidTicks: 0n, invoicedThisPeriodTicks: 80n, invoicedLimitTicks: 50n, periodStart: '1970-01-01', updatedAt: at });
     expect(b.available.ticks).toBe(0n);
   });
 });

@@ -25,6 +25,10 @@ export class LedgerEntryEntity {
   @Column({ type: 'text', nullable: true })
   reference: string | null;
 
+  /** The invoice period (first day of the UTC month) the invoiced delta belongs to. */
+  @Column({ name: 'period_start', type: 'date' })
+  periodStart: string;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -1,0 +1,243 @@
+/**
+ * Metering throughput on one hot team, side by side: group-committed debits (what Billing runs)
+ * against the naive design (one transaction and one balance-row update per event).
+ *
+ *   npm run bench:metering -- [--seconds 5] [--reporters 64] [--events 10] [--rate 20000]
+ *                             [--gateway-reporters 8] [--gateway-events 200] [--gateway-rate 5000]
+ *
+ * Service layer: `reporters` concurrent callers of MeteringService.record, each sending
+ * `events` fresh events per call, for `seconds`. Gateway: `gateway-reporters` HTTP clients send
+ * recordUsage with `gateway-events` events per request and the usage-reporter token. Every event
+ * must be accepted (the team has ample credits). Each batched run is followed by an open-loop
+ * run at a fixed rate (`rate`, `gateway-rate`) whose ack latency is not inflated by the load
+ * generator's own queueing; at the end the stored balance must equal the
+ * ledger recomputed and the billed usage rows. Ack latency is per call / per HTTP request.
+ * Uses DATABASE_URL (or TEST_ADMIN_DATABASE_URL) when set, else an embedded PostgreSQL.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Session } from '../subgraphs/kit/session';
+import { SubgraphApp } from '../subgraphs/kit/subgraph';
+import type { BillingServices } from '../subgraphs/billing/billing.context';
+import { billingSubgraph } from '../subgraphs/billing/billing.subgraph';
+import type { UsageEvent } from '../subgraphs/billing/metering/usage-rules';
+import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { startGraph, subgraphConfig, type TestGraph } from '../test/support/graph';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const SECONDS = arg('seconds', 5);
+const REPORTERS = arg('reporters', 64);
+const EVENTS = arg('events', 10);
+const GW_REPORTERS = arg('gateway-reporters', 8);
+const GW_EVENTS = arg('gateway-events', 200);
+const SVC_RATE = arg('rate', 20_000);
+const GW_RATE = arg('gateway-rate', 5_000);
+const WARMUP_MS = 1000;
+const reporter = new Session({ kind: 'service', service: 'usage-reporter' });
+const progress = (m: string) => process.stderr.write(`[bench:metering] ${m}\n`);
+
+interface Figures {
+  label: string;
+  events: number;
+  calls: number;
+  errors: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+const usage = (teamId: string, requestId: string): UsageEvent => ({
+  requestId,
+  teamId,
+  apiKeyId: 'bench-key',
+  model: 'grok-3-mini',
+  promptTokens: 120,
+  cachedPromptTokens: 20,
+  completionTokens: 40,
+  occurredAt: new Date(),
+});
+
+/** Closed loop: `lanes` callers each keep one call in flight for `ms`. */
+async function closedLoop(label: string, lanes: number, ms: number, call: () => Promise<number>): Promise<Figures> {
+  const latencies: number[] = [];
+  let events = 0;
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + ms;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < deadline) {
+        const sent = performance.now();
+        try {
+          const accepted = await call();
+          events += accepted;
+        } catch (err) {
+          if (errors++ === 0) progress(`${label}: ${(err as Error).message}`);
+        }
+        latencies.push(performance.now() - sent);
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+/** Open loop: calls started at a fixed rate regardless of answers, so latency is not inflated by queueing in the load generator. */
+async function openLoop(label: string, eventsPerSecond: number, eventsPerCall: number, ms: number, call: () => Promise<number>): Promise<Figures> {
+  const latencies: number[] = [];
+  let events = 0;
+  let errors = 0;
+  const callsPerSecond = eventsPerSecond / eventsPerCall;
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  let sent = 0;
+  while (performance.now() - start < ms) {
+    const due = Math.floor(((performance.now() - start) / 1000) * callsPerSecond);
+    for (; sent < due; sent++) {
+      const at = performance.now();
+      inFlight.push(
+        call().then(
+          (n) => {
+            events += n;
+            latencies.push(performance.now() - at);
+          },
+          (err) => {
+            if (errors++ === 0) progress(`${label}: ${(err as Error).message}`);
+            latencies.push(performance.now() - at);
+          },
+        ),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+async function fundedTeam(services: BillingServices): Promise<string> {
+  const teamId = randomUUID();
+  await services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: 10n ** 18n, actor: null });
+  return teamId;
+}
+
+async function verify(services: BillingServices, teamId: string, label: string): Promise<void> {
+  const [b] = await services.balances.balancesOf([teamId]);
+  const r = await services.balances.recompute(teamId);
+  if (r.prepaidTicks !== b.prepaidTicks || r.invoicedTicks !== b.invoicedThisPeriodTicks) throw new Error(`${label}: ledger recomputation differs from the balance`);
+}
+
+async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event'): Promise<Figures[]> {
+  const app = new SubgraphApp(billingSubgraph, subgraphConfig('billing', db.url, 'x'.repeat(40), undefined, { meteringMode: mode }), { consumers: false, relay: false, serve: false });
+  await app.start();
+  try {
+    const services = app.services;
+    const teamId = await fundedTeam(services);
+    let n = 0;
+    const call = async () => {
+      const events = Array.from({ length: EVENTS }, () => usage(teamId, `svc-${mode}-${n++}`));
+      const r = await services.metering.record(reporter, events);
+      if (r.accepted !== EVENTS) throw new Error(`accepted ${r.accepted} of ${EVENTS}: ${JSON.stringify(r.rejected[0])}`);
+      return r.accepted;
+    };
+    await closedLoop('warm-up', REPORTERS, WARMUP_MS, call);
+    const figures = [await closedLoop(`service layer, ${mode}`, REPORTERS, SECONDS * 1000, call)];
+    if (mode === 'batched') figures.push(await openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call));
+    await verify(services, teamId, figures[0].label);
+    return figures;
+  } finally {
+    await app.stop();
+  }
+}
+
+async function throughGateway(mode: 'batched' | 'per-event'): Promise<Figures[]> {
+  const graph: TestGraph = await startGraph({ billing: { meteringMode: mode } });
+  try {
+    const services = graph.apps.billing.services as BillingServices;
+    const teamId = await fundedTeam(services);
+    const query = 'mutation ($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted duplicates rejected { code } } }';
+    let n = 0;
+    const call = async () => {
+      const events = Array.from({ length: GW_EVENTS }, () => ({ ...usage(teamId, `gw-${mode}-${n++}`), occurredAt: undefined }));
+      const response = await fetch(graph.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${graph.usageReporterToken}` },
+        body: JSON.stringify({ query, variables: { events } }),
+      });
+      const body = (await response.json()) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
+      if (body.errors || body.data?.recordUsage.accepted !== GW_EVENTS) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
+      return GW_EVENTS;
+    };
+    await closedLoop('warm-up', GW_REPORTERS, WARMUP_MS, call);
+    const figures = [await closedLoop(`gateway, ${mode}`, GW_REPORTERS, SECONDS * 1000, call)];
+    if (mode === 'batched') figures.push(await openLoop(`  at ${GW_RATE}/s fixed rate`, GW_RATE, GW_EVENTS, SECONDS * 1000, call));
+    await verify(services, teamId, figures[0].label);
+    return figures;
+  } finally {
+    await graph.stop();
+  }
+}
+
+function print(rows: Figures[]): void {
+  const lines = [
+    `one hot team; ${SECONDS}s per run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request (load generated in the same process)`,
+    'closed loop = saturation throughput (latency there is lanes ÷ throughput); fixed rate = ack latency at the target load',
+    'run                          events/s   calls   p50 ack ms   p99 ack ms   errors',
+    ...rows.map(
+      (r) =>
+        `${r.label.padEnd(28)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)}`,
+    ),
+  ];
+  const rate = (label: string) => {
+    const r = rows.find((x) => x.label === label);
+    return r ? r.events / r.seconds : NaN;
+  };
+  lines.push(`batched/naive throughput: service layer ${(rate('service layer, batched') / rate('service layer, per-event')).toFixed(1)}x, gateway ${(rate('gateway, batched') / rate('gateway, per-event')).toFixed(1)}x`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<number> {
+  process.env.NODE_ENV ??= 'test';
+  let postgres: RunningPostgres | undefined;
+  if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
+    progress('DATABASE_URL is not set: starting an embedded PostgreSQL');
+    postgres = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-postgres-${process.pid}`), ephemeral: true });
+    process.env.TEST_ADMIN_DATABASE_URL = postgres.url('postgres');
+  }
+  const db = await createTestDatabase();
+  const rows: Figures[] = [];
+  try {
+    for (const mode of ['batched', 'per-event'] as const) {
+      progress(`service layer, ${mode}`);
+      rows.push(...(await serviceLayer(db, mode)));
+    }
+    for (const mode of ['batched', 'per-event'] as const) {
+      progress(`gateway, ${mode}`);
+      rows.push(...(await throughGateway(mode)));
+    }
+  } finally {
+    await db.drop();
+    await postgres?.stop();
+  }
+  print(rows);
+  return rows.some((r) => r.errors > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

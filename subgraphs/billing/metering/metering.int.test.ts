@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Session } from '../../kit/session';
+import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
+import type { BillingServices } from '../billing.context';
+import { billingSubgraph } from '../billing.subgraph';
+import type { UsageEvent } from './usage-rules';
+
+let replicaA: StartedSubgraph<BillingServices>;
+let replicaB: StartedSubgraph<BillingServices>;
+const reporter = new Session({ kind: 'service', service: 'usage-reporter' });
+// A test price: every request costs exactly 1,000 ticks (10 prompt tokens at 100).
+const prices = { flat: { promptTicksPerToken: 100n, cachedPromptTicksPerToken: 10n, completionTicksPerToken: 0n, predefinedPromptTokens: 0 } };
+const COST = 1000n;
+
+beforeAll(async () => {
+  replicaA = await startSubgraph(billingSubgraph, { app: { consumers: false, relay: false }, billing: { prices } });
+  // A second replica on the same database: its own pool and its own group commit.
+  replicaB = await startSubgraph(billingSubgraph, { db: replicaA.db, app: { consumers: false, relay: false }, billing: { prices } });
+});
+
+afterAll(async () => {
+  await replicaB?.stop();
+  await replicaA?.stop();
+});
+
+const event = (teamId: string, requestId: string): UsageEvent => ({
+  requestId,
+  teamId,
+  apiKeyId: 'key-1',
+  model: 'flat',
+  promptTokens: 10,
+  cachedPromptTokens: 0,
+  completionTokens: 3,
+  occurredAt: new Date(),
+});
+
+async function fund(teamId: string, prepaid: bigint, limit: bigint) {
+  const services = replicaA.app.services;
+  if (prepaid) await services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: prepaid, actor: null });
+  const admin = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'ADMIN' }] });
+  await services.balances.setInvoicedSpendingLimit(admin, teamId, limit);
+}
+
+const query = (sql: string, params: unknown[]) => replicaA.app.infra.dataSource.query(sql, params);
+
+describe('recordUsage on real PostgreSQL', () => {
+  it('bills prepaid first, then invoiced usage up to the limit, and rejects the rest whole', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 2500n, 1000n);
+    const result = await replicaA.app.services.metering.record(reporter, [1, 2, 3, 4, 5].map((i) => event(teamId, `seq-${teamId}-${i}`)));
+    expect(result.accepted).toBe(3); // 1000 + 1000 prepaid, 500 prepaid + 500 invoiced
+    expect(result.rejected.map((r) => r.code)).toEqual(['SPENDING_LIMIT_REACHED', 'SPENDING_LIMIT_REACHED']);
+    const [b] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect([b.prepaidTicks, b.invoicedThisPeriodTicks]).toEqual([0n, 500n]);
+    const noInvoicing = randomUUID();
+    await fund(noInvoicing, 500n, 0n);
+    const refused = await replicaA.app.services.metering.record(reporter, [event(noInvoicing, `x-${noInvoicing}`)]);
+    expect(refused.rejected[0].code).toBe('INSUFFICIENT_CREDITS');
+    const [[{ n }]] = [await query('SELECT count(*)::int AS n FROM billing.usage_events WHERE team_id = $1', [noInvoicing])];
+    expect(n).toBe(0);
+  });
+
+  it('bills a request id at most once, ever', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 10_000n, 0n);
+    const first = await replicaA.app.services.metering.record(reporter, [event(teamId, `once-${teamId}`), event(teamId, `once-${teamId}`)]);
+    const later = await replicaB.app.services.metering.record(reporter, [event(teamId, `once-${teamId}`)]);
+    expect([first.accepted, first.duplicates, later.accepted, later.duplicates]).toEqual([1, 1, 0, 1]);
+  });
+
+  it('keeps every rule exact when many reporters hammer one team through two replicas', async () => {
+    const teamId = randomUUID();
+    const prepaidUnits = 300n;
+    const limitUnits = 150n;
+    await fund(teamId, prepaidUnits * COST, limitUnits * COST);
+    const distinct = 700;
+    // 24 reporters × 40 events; ids overlap between reporters (retries), so some are duplicates.
+    const calls = Array.from({ length: 24 }, (_, r) => {
+      const events = Array.from({ length: 40 }, (_, i) => event(teamId, `hot-${teamId}-${(r * 29 + i * 7) % distinct}`));
+      const replica = r % 2 === 0 ? replicaA : replicaB;
+      return replica.app.services.metering.record(reporter, events);
+    });
+    const results = await Promise.all(calls);
+    const accepted = results.reduce((s, r) => s + r.accepted, 0);
+    const submitted = 24 * 40;
+    expect(results.reduce((s, r) => s + r.accepted + r.duplicates + r.rejected.length, 0)).toBe(submitted); // every event answered
+    expect(accepted).toBe(Number(prepaidUnits + limitUnits)); // exactly what fits: nothing lost, nothing over
+    expect(results.flatMap((r) => r.rejected.map((x) => x.code)).every((c) => c === 'SPENDING_LIMIT_REACHED')).toBe(true);
+
+    const [b] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect(b.prepaidTicks).toBe(0n);
+    expect(b.invoicedThisPeriodTicks).toBe(limitUnits * COST);
+    const recomputed = await replicaA.app.services.balances.recompute(teamId);
+    expect(recomputed).toEqual({ prepaidTicks: b.prepaidTicks, invoicedTicks: b.invoicedThisPeriodTicks });
+    const [usage] = await query(
+      `SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS d, sum(cost_ticks)::text AS cost, sum(prepaid_ticks)::text AS prepaid
+       FROM billing.usage_events WHERE team_id = $1`,
+      [teamId],
+    );
+    expect(usage).toEqual({ n: accepted, d: accepted, cost: String(BigInt(accepted) * COST), prepaid: String(prepaidUnits * COST) });
+  });
+
+  it('never lets the per-event (naive) design break the rules either', async () => {
+    const naive = await startSubgraph(billingSubgraph, { db: replicaA.db, app: { consumers: false, relay: false }, billing: { prices, meteringMode: 'per-event' } });
+    try {
+      const teamId = randomUUID();
+      await fund(teamId, 50n * COST, 0n);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, r) => naive.app.services.metering.record(reporter, Array.from({ length: 10 }, (_, i) => event(teamId, `naive-${teamId}-${r}-${i}`)))),
+      );
+      expect(results.reduce((s, r) => s + r.accepted, 0)).toBe(50);
+      const [b] = await naive.app.services.balances.balancesOf([teamId]);
+      expect(b.prepaidTicks).toBe(0n);
+    } finally {
+      await naive.stop();
+    }
+  });
+
+  it('refuses callers that are not usage reporters, and more than 1,000 events per call', async () => {
+    const user = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [] });
+    await expect(replicaA.app.services.metering.record(user, [])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(replicaA.app.services.metering.record(reporter, Array.from({ length: 1001 }, (_, i) => event(randomUUID(), `big-${i}`)))).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+});

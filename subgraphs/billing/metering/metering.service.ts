@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { ModelPrice } from '../../kit/config';
+import { badInput, forbidden, unauthenticated } from '../../kit/errors';
+import type { Session } from '../../kit/session';
+import type { UnitOfWork } from '../../kit/transaction';
+import type { CreditBalanceRepository } from '../balance/credit-balance.repository';
+import { currentOf, type CreditBalanceService } from '../balance/credit-balance.service';
+import { emptyBalance } from '../balance/credit-balance.view';
+import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
+import { periodStartOf } from '../ledger/period';
+import { GroupCommit } from './group-commit';
+import type { BilledUsage, UsageRepository } from './usage.repository';
+import { meter, price, type Account, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
+
+export const MAX_EVENTS_PER_CALL = 1000;
+
+export interface RecordUsageResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { requestId: string; code: string; message: string }[];
+}
+
+/** How debits reach the balance row: batched (group commit) or one transaction per event (the naive design, for comparison). */
+export type MeteringMode = 'batched' | 'per-event';
+
+/** Another replica billed one of the batch's request ids between our check and our insert: run the batch again. */
+class RequestBilledConcurrently extends Error {}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+/**
+ * Usage metering at request time. Every event is priced from the price table and charged to its
+ * team inside one transaction that holds the team's balance row: prepaid credits first, then
+ * invoiced usage up to the limit, or rejected whole. A request id is billed at most once ever
+ * (its usage row is the proof). Debits are group-committed: all events waiting when a batch
+ * starts share one lock, one balance write and one ledger entry per team and kind.
+ */
+export class MeteringService {
+  private readonly batches: GroupCommit<PricedUsage, Verdict>;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly usage: UsageRepository,
+    private readonly balanceRows: CreditBalanceRepository,
+    private readonly balances: CreditBalanceService,
+    private readonly prices: Record<string, ModelPrice>,
+    private readonly mode: MeteringMode = 'batched',
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.batches = new GroupCommit((events) => this.commit(events), 5000);
+  }
+
+  assertReporter(session: Session): void {
+    const p = session.principal;
+    if (p.kind === 'anonymous') throw unauthenticated();
+    if (!(p.kind === 'service' && p.service === 'usage-reporter')) throw forbidden('Only usage reporters record usage');
+  }
+
+  async record(session: Session, events: readonly UsageEvent[]): Promise<RecordUsageResult> {
+    this.assertReporter(session);
+    if (events.length > MAX_EVENTS_PER_CALL) throw badInput(`At most ${MAX_EVENTS_PER_CALL} events per call`, { field: 'events' });
+    const at = this.now();
+    const verdicts: Verdict[] = new Array(events.length);
+    const priced: PricedUsage[] = [];
+    const slots: number[] = [];
+    events.forEach((e, i) => {
+      const p = price(e, this.prices, at);
+      if ('outcome' in p) verdicts[i] = p;
+      else {
+        priced.push(p);
+        slots.push(i);
+      }
+    });
+    const charged = this.mode === 'batched' ? await this.batches.submit(priced) : await Promise.all(priced.map((p) => this.commit([p]).then((v) => v[0])));
+    charged.forEach((v, j) => (verdicts[slots[j]] = v));
+    const result: RecordUsageResult = { accepted: 0, duplicates: 0, rejected: [] };
+    verdicts.forEach((v, i) => {
+      if (v.outcome === 'accepted') result.accepted++;
+      else if (v.outcome === 'duplicate') result.duplicates++;
+      else result.rejected.push({ requestId: events[i].requestId, code: v.code, message: v.message });
+    });
+    return result;
+  }
+
+  /** One transaction for a batch of events, retried when it lost a race with another replica. */
+  private async commit(events: PricedUsage[]): Promise<Verdict[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.uow.run((tx) => this.commitIn(tx, events));
+      } catch (err) {
+        const retryable = err instanceof RequestBilledConcurrently || RETRYABLE.has((err as { code?: string }).code ?? '');
+        if (!retryable || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async commitIn(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], events: PricedUsage[]): Promise<Verdict[]> {
+    const at = this.now();
+    const period = periodStartOf(at);
+    const teamIds = [...new Set(events.map((e) => e.teamId))].sort();
+    const locked = new Map((await this.balanceRows.lock(tx, teamIds)).map((r) => [r.teamId, currentOf(r, at)]));
+    const accounts = new Map<string, Account>();
+    for (const teamId of teamIds) {
+      const row = locked.get(teamId) ?? emptyBalance(teamId, at);
+      accounts.set(teamId, { prepaidTicks: row.prepaidTicks, invoicedTicks: row.invoicedThisPeriodTicks, limitTicks: row.invoicedLimitTicks });
+    }
+    const billed = await this.usage.billedAmong(tx, events.map((e) => e.requestId));
+    const verdicts = meter(accounts, events, billed);
+
+    const accepted: BilledUsage[] = [];
+    const spent = new Map<string, { prepaid: bigint; invoiced: bigint }>();
+    verdicts.forEach((v, i) => {
+      if (v.outcome !== 'accepted') return;
+      const e = events[i];
+      accepted.push({ ...e, prepaidTicks: v.prepaidTicks, invoicedTicks: v.invoicedTicks });
+      const s = spent.get(e.teamId) ?? { prepaid: 0n, invoiced: 0n };
+      s.prepaid += v.prepaidTicks;
+      s.invoiced += v.invoicedTicks;
+      spent.set(e.teamId, s);
+    });
+    if (accepted.length === 0) return verdicts;
+
+    const batchId = randomUUID();
+    const inserted = await this.usage.insert(tx, accepted, batchId, period, at);
+    if (inserted !== accepted.length) throw new RequestBilledConcurrently();
+
+    const entries: LedgerEntryEntity[] = [];
+    const entry = (teamId: string, kind: 'USAGE_PREPAID' | 'USAGE_INVOICED', prepaid: bigint, invoiced: bigint) =>
+      Object.assign(new LedgerEntryEntity(), {
+        id: randomUUID(),
+        teamId,
+        kind,
+        prepaidDeltaTicks: prepaid.toString(),
+        invoicedDeltaTicks: invoiced.toString(),
+        reference: `usage-batch:${batchId}`,
+        periodStart: period,
+        createdAt: at,
+      });
+    for (const [teamId, s] of spent) {
+      if (s.prepaid > 0n) entries.push(entry(teamId, 'USAGE_PREPAID', -s.prepaid, 0n));
+      if (s.invoiced > 0n) entries.push(entry(teamId, 'USAGE_INVOICED', 0n, s.invoiced));
+    }
+    await this.usage.appendLedger(tx, entries);
+    const changed = [...spent.keys()].sort();
+    const rows = await this.usage.writeBalances(
+      tx,
+      changed.map((teamId) => ({ teamId, prepaidTicks: accounts.get(teamId)!.prepaidTicks, invoicedTicks: accounts.get(teamId)!.invoicedTicks })),
+      period,
+      at,
+    );
+    await this.balances.announce(tx, rows.map((balance) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    return verdicts;
+  }
+}

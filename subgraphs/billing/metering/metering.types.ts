@@ -1,0 +1,52 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+
+@InputType('UsageEventInput')
+export class UsageEventInput {
+  @Field(() => ID, { description: 'Billed at most once, ever.' })
+  requestId: string;
+
+  @Field(() => ID, { description: 'The team the API key belongs to (the reporter authenticated the key).' })
+  teamId: string;
+
+  @Field(() => ID)
+  apiKeyId: string;
+
+  @Field(() => String)
+  model: string;
+
+  @Field(() => Int, { description: 'Prompt tokens the request used, cached ones included; the model’s pre-defined prompt tokens are added when billing.' })
+  promptTokens: number;
+
+  @Field(() => Int, { nullable: true, description: 'The part of promptTokens served from the prompt cache.' })
+  cachedPromptTokens?: number | null;
+
+  @Field(() => Int)
+  completionTokens: number;
+
+  @Field(() => Date, { nullable: true })
+  occurredAt?: Date | null;
+}
+
+@ObjectType('UsageRejection')
+export class UsageRejectionType {
+  @Field(() => ID)
+  requestId: string;
+
+  @Field(() => String, { description: 'INSUFFICIENT_CREDITS, SPENDING_LIMIT_REACHED, UNKNOWN_MODEL or BAD_USER_INPUT.' })
+  code: string;
+
+  @Field(() => String)
+  message: string;
+}
+
+@ObjectType('RecordUsageResult')
+export class RecordUsageResultType {
+  @Field(() => Int)
+  accepted: number;
+
+  @Field(() => Int, { description: 'Events whose requestId was billed before; charged nothing.' })
+  duplicates: number;
+
+  @Field(() => [UsageRejectionType], { description: 'Events charged nothing, with why.' })
+  rejected: UsageRejectionType[];
+}

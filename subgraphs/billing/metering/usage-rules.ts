@@ -1,0 +1,91 @@
+import type { ModelPrice } from '../../kit/config';
+import { ErrorCode } from '../../kit/errors';
+
+/** One inference request's usage, as a usage reporter sends it. */
+export interface UsageEvent {
+  requestId: string;
+  teamId: string;
+  apiKeyId: string;
+  model: string;
+  promptTokens: number;
+  cachedPromptTokens: number;
+  completionTokens: number;
+  occurredAt: Date;
+}
+
+export interface PricedUsage extends UsageEvent {
+  predefinedPromptTokens: number;
+  costTicks: bigint;
+}
+
+export type Verdict =
+  | { outcome: 'accepted'; prepaidTicks: bigint; invoicedTicks: bigint }
+  | { outcome: 'duplicate' }
+  | { outcome: 'rejected'; code: string; message: string };
+
+/** What metering may spend for one team: prepaid credits, then invoiced usage up to the limit. */
+export interface Account {
+  prepaidTicks: bigint;
+  invoicedTicks: bigint;
+  limitTicks: bigint;
+}
+
+const MAX_TOKENS = 100_000_000;
+const rejected = (code: string, message: string): Verdict => ({ outcome: 'rejected', code, message });
+
+/**
+ * The cost of a request: billed prompt tokens are the reported ones plus the model's pre-defined
+ * prompt tokens (which a tokenizer count does not show); cached prompt tokens, a part of the
+ * prompt tokens, are charged at the cached price.
+ */
+export function costOf(e: Pick<UsageEvent, 'promptTokens' | 'cachedPromptTokens' | 'completionTokens'>, price: ModelPrice): bigint {
+  const uncached = BigInt(e.promptTokens - e.cachedPromptTokens + price.predefinedPromptTokens);
+  return uncached * price.promptTicksPerToken + BigInt(e.cachedPromptTokens) * price.cachedPromptTicksPerToken + BigInt(e.completionTokens) * price.completionTicksPerToken;
+}
+
+const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_TOKENS;
+
+/** Checks an event and prices it, or says why it cannot be billed. */
+export function price(e: UsageEvent, prices: Record<string, ModelPrice>, now: Date): PricedUsage | Verdict {
+  if (!e.requestId || e.requestId.length > 200) return rejected(ErrorCode.BadUserInput, 'requestId must be 1 to 200 characters');
+  if (!e.apiKeyId || e.apiKeyId.length > 200) return rejected(ErrorCode.BadUserInput, 'apiKeyId must be 1 to 200 characters');
+  if (!isCount(e.promptTokens) || !isCount(e.cachedPromptTokens) || !isCount(e.completionTokens)) {
+    return rejected(ErrorCode.BadUserInput, `token counts must be integers from 0 to ${MAX_TOKENS}`);
+  }
+  if (e.cachedPromptTokens > e.promptTokens) return rejected(ErrorCode.BadUserInput, 'cachedPromptTokens cannot exceed promptTokens');
+  if (Number.isNaN(e.occurredAt.getTime()) || e.occurredAt.getTime() > now.getTime() + 5 * 60_000) {
+    return rejected(ErrorCode.BadUserInput, 'occurredAt cannot be in the future');
+  }
+  const modelPrice = Object.prototype.hasOwnProperty.call(prices, e.model) ? prices[e.model] : undefined;
+  if (!modelPrice) return rejected(ErrorCode.UnknownModel, `No price for model ${e.model}`);
+  return { ...e, predefinedPromptTokens: modelPrice.predefinedPromptTokens, costTicks: costOf(e, modelPrice) };
+}
+
+/** Takes one cost from an account: prepaid first, the rest invoiced up to the limit, or nothing at all. */
+export function charge(account: Account, cost: bigint): Verdict {
+  const fromPrepaid = account.prepaidTicks >= cost ? cost : account.prepaidTicks > 0n ? account.prepaidTicks : 0n;
+  const toInvoice = cost - fromPrepaid;
+  if (toInvoice > 0n) {
+    if (account.limitTicks <= 0n) return rejected(ErrorCode.InsufficientCredits, 'Not enough prepaid credits, and invoiced usage is disabled');
+    if (account.invoicedTicks + toInvoice > account.limitTicks) return rejected(ErrorCode.SpendingLimitReached, 'The invoiced spending limit for this month is reached');
+  }
+  account.prepaidTicks -= fromPrepaid;
+  account.invoicedTicks += toInvoice;
+  return { outcome: 'accepted', prepaidTicks: fromPrepaid, invoicedTicks: toInvoice };
+}
+
+/**
+ * Applies events in order to the accounts (changed in place): a request id already billed, or
+ * accepted earlier in the same run, is a duplicate; every other event is charged or rejected
+ * whole. Applying a sequence in one run or split into any consecutive runs gives the same result.
+ */
+export function meter(accounts: Map<string, Account>, events: readonly PricedUsage[], billed: Set<string>): Verdict[] {
+  return events.map((e) => {
+    if (billed.has(e.requestId)) return { outcome: 'duplicate' } as const;
+    let account = accounts.get(e.teamId);
+    if (!account) accounts.set(e.teamId, (account = { prepaidTicks: 0n, invoicedTicks: 0n, limitTicks: 0n }));
+    const verdict = charge(account, e.costTicks);
+    if (verdict.outcome === 'accepted') billed.add(e.requestId);
+    return verdict;
+  });
+}

@@ -1,0 +1,69 @@
+import type { Tx } from '../../kit/transaction';
+import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
+import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
+import type { PricedUsage } from './usage-rules';
+
+export interface BilledUsage extends PricedUsage {
+  prepaidTicks: bigint;
+  invoicedTicks: bigint;
+}
+
+/** Metering's writes, each one statement however many events or teams a batch holds. */
+export class UsageRepository {
+  /** Which of these request ids were billed before. */
+  async billedAmong(tx: Tx, requestIds: readonly string[]): Promise<Set<string>> {
+    const rows: { request_id: string }[] = await tx.query(`SELECT request_id FROM billing.usage_events WHERE request_id = ANY($1::text[])`, [[...requestIds]]);
+    return new Set(rows.map((r) => r.request_id));
+  }
+
+  /** Records billed usage; returns how many rows were new (a request id billed elsewhere meanwhile is skipped). */
+  async insert(tx: Tx, usage: readonly BilledUsage[], batchId: string, periodStart: string, at: Date): Promise<number> {
+    const sorted = [...usage].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
+    const col = <K extends keyof BilledUsage>(k: K) => sorted.map((u) => (typeof u[k] === 'bigint' ? String(u[k]) : u[k]));
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO billing.usage_events (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
+         predefined_prompt_tokens, cost_ticks, prepaid_ticks, invoiced_ticks, occurred_at, period_start, batch_id, recorded_at)
+       SELECT u.*, $12::date, $13::uuid, $14::timestamptz
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $15::timestamptz[]) AS u
+       ON CONFLICT (request_id) DO NOTHING
+       RETURNING 1`,
+      [
+        col('requestId'),
+        col('teamId'),
+        col('apiKeyId'),
+        col('model'),
+        col('promptTokens'),
+        col('cachedPromptTokens'),
+        col('completionTokens'),
+        col('predefinedPromptTokens'),
+        col('costTicks'),
+        col('prepaidTicks'),
+        col('invoicedTicks'),
+        periodStart,
+        batchId,
+        at,
+        sorted.map((u) => u.occurredAt.toISOString()),
+      ],
+    );
+    return rows.length;
+  }
+
+  async appendLedger(tx: Tx, entries: LedgerEntryEntity[]): Promise<void> {
+    if (entries.length) await tx.getRepository(LedgerEntryEntity).insert(entries);
+  }
+
+  /** Writes the new totals of balance rows the transaction holds locked. */
+  async writeBalances(tx: Tx, totals: { teamId: string; prepaidTicks: bigint; invoicedTicks: bigint }[], periodStart: string, at: Date): Promise<BalanceRow[]> {
+    if (totals.length === 0) return [];
+    // TypeORM answers UPDATE with [rows, affected].
+    const [rows] = await tx.query(
+      `UPDATE billing.credit_balances b SET prepaid_ticks = v.prepaid, invoiced_this_period_ticks = v.invoiced, period_start = $4::date, updated_at = $5
+       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(team_id, prepaid, invoiced)
+       WHERE b.team_id = v.team_id
+       RETURNING b.team_id AS "teamId", b.prepaid_ticks AS "prepaidTicks", b.invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
+         b.invoiced_limit_ticks AS "invoicedLimitTicks", b.period_start::text AS "periodStart", b.updated_at AS "updatedAt"`,
+      [totals.map((t) => t.teamId), totals.map((t) => t.prepaidTicks.toString()), totals.map((t) => t.invoicedTicks.toString()), periodStart, at],
+    );
+    return (rows as Parameters<typeof toRow>[0][]).map(toRow);
+  }
+}
