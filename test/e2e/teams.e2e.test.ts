@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  AddPaymentMethodDocument,
   AddTeamDomainDocument,
   AddTeamMemberDocument,
   ApproveJoinRequestDocument,
@@ -11,11 +12,13 @@ import {
   InviteTeamMemberDocument,
   LeaveTeamDocument,
   MeDocument,
+  PurchaseCreditsDocument,
   RefuseJoinRequestDocument,
   RemoveTeamDomainDocument,
   RemoveTeamMemberDocument,
   SetTeamDomainJoinPolicyDocument,
   TeamAdminViewDocument,
+  TeamBalanceDocument,
   TeamDocument,
   UpdateTeamDocument,
   VerifyTeamDomainDocument,
@@ -268,6 +271,25 @@ describe('deleting a team', () => {
       expect(code(await teamOf(user.client, teamId))).toBe('FORBIDDEN');
       expect((await user.client.data(MeDocument)).me?.teams.some((t) => t.team.id === teamId)).toBe(false);
     }
+  });
+});
+
+describe('deleting a team with prepaid credits', () => {
+  it('forfeits the credits in the ledger and leaves the balance at zero', async () => {
+    const admin = await adminWithTeam();
+    const card = (await admin.client.data(AddPaymentMethodDocument, { teamId: admin.teamId, processorToken: 'tok_visa' })).addPaymentMethod;
+    await admin.client.data(PurchaseCreditsDocument, {
+      input: { teamId: admin.teamId, amountTicks: '250000000000', paymentMethodId: card.id, idempotencyKey: `forfeit-${admin.teamId}` },
+    });
+    expect((await admin.client.data(TeamBalanceDocument, { id: admin.teamId })).team?.creditBalance.prepaid.ticks).toBe('250000000000');
+    await admin.client.data(DeleteTeamDocument, { id: admin.teamId });
+    const billing = graph.apps.billing.infra.dataSource;
+    await eventually(async () => {
+      const entries = await billing.query(`SELECT kind, prepaid_delta_ticks::text AS delta FROM billing.ledger_entries WHERE team_id = $1 AND kind = 'FORFEIT'`, [admin.teamId]);
+      expect(entries).toEqual([{ kind: 'FORFEIT', delta: '-250000000000' }]);
+    });
+    const [balance] = await billing.query(`SELECT prepaid_ticks::text AS prepaid FROM billing.credit_balances WHERE team_id = $1`, [admin.teamId]);
+    expect(balance.prepaid).toBe('0');
   });
 });
 
