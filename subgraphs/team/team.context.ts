@@ -6,7 +6,7 @@ import type { ApiKeyService } from './api-key/api-key.service';
 import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DomainService } from './domain/domain.service';
 import type { SecretScanningService } from './leak/secret-scanning.service';
-import type { MailSender } from './mail/mail-sender';
+import type { MailSender } from '../kit/mail/mail-sender';
 import type { ManagementKeyService } from './management-key/management-key.service';
 import type { MemberService } from './member/member.service';
 import type { TeamService } from './team/team.service';

@@ -9,8 +9,8 @@ import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { TeamApiKeys1732900000001 } from './migrations/1732900000001-team-api-keys';
 import { DirectoryUserEntity } from './directory/directory-user.entity';
 import { SecretScanningService } from './leak/secret-scanning.service';
-import { MailSender } from './mail/mail-sender';
-import { MailRepository } from './mail/mail.repository';
+import { MailSender } from '../kit/mail/mail-sender';
+import { MailRepository } from '../kit/mail/mail.repository';
 import { ManagementKeyEntity } from './management-key/management-key.entity';
 import { ManagementKeyRepository } from './management-key/management-key.repository';
 import { ManagementKeyResolver } from './management-key/management-key.resolver';
@@ -57,7 +57,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     const apiKeyRepository = new ApiKeyRepository(uow);
     const apiKeys = new ApiKeyService(uow, apiKeyRepository, outbox, live);
     const directory = new DirectoryRepository(uow);
-    const mail = new MailRepository(uow);
+    const mail = new MailRepository(uow, 'team');
     return {
       apiKeys,
       mailSender: new MailSender(mail, logger),

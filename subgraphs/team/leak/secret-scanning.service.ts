@@ -5,7 +5,7 @@ import { hashApiKey, isWellFormedApiKey } from '../api-key/api-key-format';
 import type { ApiKeyRepository } from '../api-key/api-key.repository';
 import type { ApiKeyService } from '../api-key/api-key.service';
 import type { DirectoryRepository } from '../directory/directory.repository';
-import type { MailRepository } from '../mail/mail.repository';
+import type { MailRepository } from '../../kit/mail/mail.repository';
 import type { MembershipRepository } from '../member/membership.repository';
 
 export interface ScanReport {

@@ -1,4 +1,4 @@
-import type { Logger } from '../../kit/logger';
+import type { Logger } from '../logger';
 import type { MailRepository, OutgoingEmail } from './mail.repository';
 
 /** Delivers queued mail. Without a mail transport configured, mail is written to the log. */
