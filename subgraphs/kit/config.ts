@@ -51,6 +51,8 @@ export interface SubgraphConfig {
   eventBus: EventBusConfig;
   /** Grace period for in-flight requests on shutdown. */
   shutdownGraceMs: number;
+  /** Audit only: how many days audit events are kept. */
+  auditRetentionDays?: number;
 }
 
 const secret = z.string().min(32, 'INTERNAL_AUTH_SECRET must be at least 32 characters');
@@ -77,6 +79,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     DATABASE_URL: z.string().optional(),
     INTERNAL_AUTH_SECRET: secret,
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -92,6 +95,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     internalAuthSecret: base.INTERNAL_AUTH_SECRET as string,
     eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
     shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
+    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
   };
 }
 
