@@ -22,4 +22,5 @@ export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
   },
   createLoaders: () => ({}),
   consumers: (services) => [new AuditRecorderConsumer(services.audit)],
+  jobs: (services) => [{ name: 'audit.retention', everyMs: 60 * 60 * 1000, run: () => services.retention.run() }],
 };
