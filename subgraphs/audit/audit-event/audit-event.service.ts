@@ -1,4 +1,4 @@
-import { badInput, notFound } from '../../kit/errors';
+import { badInput, forbidden } from '../../kit/errors';
 import type { DomainEvent } from '../../kit/events';
 import { isUuid } from '../../kit/loaders';
 import { Permission, type Session } from '../../kit/session';
@@ -58,9 +58,10 @@ export class AuditEventService {
     private readonly live: PostgresPubSub,
   ) {}
 
+  /** FORBIDDEN for anyone but the team's admins, as the @Allow guard answers. */
   private assertCanRead(session: Session, teamId: string): void {
-    session.assertPermission(teamId, Permission.AuditRead, notFound('Team'));
-    if (teamId === NO_TEAM_CHAIN) throw notFound('Team');
+    session.assertPermission(teamId, Permission.AuditRead);
+    if (teamId === NO_TEAM_CHAIN) throw forbidden();
   }
 
   /**
