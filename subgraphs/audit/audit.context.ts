@@ -1,8 +1,10 @@
 import type { RequestContext } from '../kit/subgraph';
 import type { AuditEventService } from './audit-event/audit-event.service';
+import type { AuditRetentionService } from './audit-event/audit-retention.service';
 
 export interface AuditServices {
   audit: AuditEventService;
+  retention: AuditRetentionService;
 }
 
 export type AuditLoaders = Record<string, never>;

@@ -55,6 +55,8 @@ export interface SubgraphConfig {
   dnsResolvers: string[];
   /** Where GitHub publishes the keys that sign secret-scanning reports. */
   secretScanningKeysUrl: string;
+  /** Audit only: how many days audit events are kept. */
+  auditRetentionDays?: number;
   /** Billing rules (Billing only; the defaults when absent). */
   billing?: BillingConfig;
 }
@@ -171,6 +173,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     DNS_RESOLVERS: z.string().default(''),
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -189,6 +192,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
+    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
   };
 }
 

@@ -21,6 +21,12 @@ describe('configuration', () => {
     expect(() => loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret, EVENT_BUS: 'nats' })).toThrow(/NATS_URL/);
   });
 
+  it('keeps audit events a year unless AUDIT_RETENTION_DAYS says otherwise', () => {
+    expect(loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret }).auditRetentionDays).toBe(365);
+    expect(loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret, AUDIT_RETENTION_DAYS: '90' }).auditRetentionDays).toBe(90);
+    expect(() => loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret, AUDIT_RETENTION_DAYS: '0' })).toThrow(/AUDIT_RETENTION_DAYS/);
+  });
+
   it('points the gateway at the subgraphs on their default ports', () => {
     const config = loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret });
     expect(config.port).toBe(4000);

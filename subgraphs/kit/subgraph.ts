@@ -34,6 +34,13 @@ export interface RequestContext<TServices, TLoaders> {
   logger: Logger;
 }
 
+/** Work a subgraph repeats on a timer (e.g. retention); each replica runs it, so it must be safe to run concurrently. */
+export interface ScheduledJob {
+  name: string;
+  everyMs: number;
+  run(): Promise<unknown>;
+}
+
 export interface SubgraphDefinition<TServices, TLoaders> {
   name: SubgraphName;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -54,6 +61,7 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   owners?(loaders: TLoaders): TeamOwners;
   internalRoutes?(services: TServices): Record<string, InternalRoute>;
   webhooks?(services: TServices): Record<string, WebhookRoute>;
+  jobs?(services: TServices): ScheduledJob[];
 }
 
 export interface Worker {
@@ -68,6 +76,8 @@ export interface SubgraphAppOptions {
   consumers?: boolean;
   /** Serve GraphQL over HTTP/WS (on by default); off for operator tools that only need the data. */
   serve?: boolean;
+  /** Run scheduled jobs (on by default). */
+  jobs?: boolean;
 }
 
 /** One running subgraph: database, migrations, event relay and consumers, and its HTTP/WS server. */
@@ -84,6 +94,8 @@ export class SubgraphApp<TServices, TLoaders> {
   private server?: GraphQLHttpServer<RequestContext<TServices, TLoaders>>;
   private relayPool?: Pool;
   private stopping?: Promise<void>;
+  private readonly jobTimers: NodeJS.Timeout[] = [];
+  private readonly runningJobs = new Set<Promise<unknown>>();
 
   constructor(
     readonly definition: SubgraphDefinition<TServices, TLoaders>,
@@ -120,6 +132,7 @@ export class SubgraphApp<TServices, TLoaders> {
     this.consumerRunner = new ConsumerRunner(dataSource, schemaName, this.bus, logger);
     this.consumers = definition.consumers?.(this.services) ?? [];
     if (this.options.consumers !== false) await this.consumerRunner.start(this.consumers);
+    if (this.options.jobs !== false) for (const job of definition.jobs?.(this.services) ?? []) this.schedule(job);
 
     if (this.options.serve === false) return 0;
     const schema = await buildFederatedSchema(definition.schema);
@@ -159,6 +172,24 @@ export class SubgraphApp<TServices, TLoaders> {
     return this.port;
   }
 
+  private schedule(job: ScheduledJob): void {
+    let running: Promise<unknown> | undefined;
+    const timer = setInterval(() => {
+      if (running || this.stopping) return; // never overlaps itself
+      running = job
+        .run()
+        .then((result) => this.logger.info({ job: job.name, result }, 'scheduled job done'))
+        .catch((err) => this.logger.error({ err, job: job.name }, 'scheduled job failed'))
+        .finally(() => {
+          this.runningJobs.delete(running!);
+          running = undefined;
+        });
+      this.runningJobs.add(running);
+    }, job.everyMs);
+    timer.unref();
+    this.jobTimers.push(timer);
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}/graphql`;
   }
@@ -167,6 +198,8 @@ export class SubgraphApp<TServices, TLoaders> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.server?.close(this.config.shutdownGraceMs);
+      for (const timer of this.jobTimers.splice(0)) clearInterval(timer);
+      await Promise.all(this.runningJobs);
       await this.consumerRunner?.stop();
       for (const worker of this.workers) await worker.stop();
       await this.relay?.stop();

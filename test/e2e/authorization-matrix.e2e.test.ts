@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { signAssertion, type Principal } from '../../subgraphs/kit/auth';
 import type { TeamServices } from '../../subgraphs/team/team.context';
-import { AddPaymentMethodDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SignInDocument } from '../operations/generated';
+import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SignInDocument } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { PASSWORD, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
@@ -80,6 +80,7 @@ const rows: Row[] = [
     expect: onlyAdmins,
   },
   { name: 'Query.auditLog', document: '{ auditLog(teamId: "$TEAM", first: 1) { edges { node { id } } } }', path: ['auditLog'], expect: onlyAdmins },
+  { name: 'Query.verifyAuditLog', document: '{ verifyAuditLog(teamId: "$TEAM") { ok } }', path: ['verifyAuditLog'], expect: onlyAdmins },
   { name: 'Mutation.updateTeam', document: 'mutation { updateTeam(id: "$TEAM", input: { description: "renamed by $CALLER" }) { id } }', path: ['updateTeam'], expect: onlyAdmins },
   { name: 'Mutation.createTeam', document: 'mutation { createTeam(input: { name: "Side project" }) { id name } }', path: ['createTeam'], expect: signedIn },
   { name: 'User.sessions (own)', document: '{ me { sessions { id } } }', path: ['me', 'sessions'], expect: { ...signedIn, anonymous: 'ok' } },
@@ -175,6 +176,24 @@ describe('Subscription.creditBalanceChanged', () => {
       const expected = members[caller];
       if (expected === 'ok') {
         await expect(sub.next(700)).rejects.toThrow(/no subscription value/); // subscribed, waiting for a change
+      } else {
+        const result = await sub.next();
+        expect(result.errors?.[0].extensions?.code).toBe(expected);
+      }
+    } finally {
+      await ws.dispose();
+    }
+  });
+});
+
+describe('Subscription.auditEvents', () => {
+  it.each(callers)('for %s', async (caller) => {
+    const ws = clientOf(caller).ws();
+    try {
+      const sub = subscribe(ws, AuditEventsDocument, { teamId, after: null });
+      const expected = onlyAdmins[caller];
+      if (expected === 'ok') {
+        await expect(sub.next(700)).rejects.toThrow(/no subscription value/); // subscribed, waiting for a new event
       } else {
         const result = await sub.next();
         expect(result.errors?.[0].extensions?.code).toBe(expected);

@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity({ name: 'audit_events' })
 export class AuditEventEntity {
-  /** Insertion order; cursors are built from it. */
+  /** Global insertion order. */
   @PrimaryColumn({ type: 'bigint', generated: 'increment' })
   seq: string;
 
@@ -38,4 +38,18 @@ export class AuditEventEntity {
 
   @Column({ type: 'jsonb' })
   payload: Record<string, unknown>;
+
+  /** The team, or the nil UUID for events of no team: the hash chain the event belongs to. */
+  @Column({ name: 'chain_id', type: 'uuid', insert: false, update: false })
+  chainId: string;
+
+  /** 1, 2, 3, ... within the chain, in commit order; cursors are built from it. */
+  @Column({ type: 'bigint' })
+  position: string;
+
+  @Column({ name: 'prev_hash', type: 'bytea' })
+  prevHash: Buffer;
+
+  @Column({ type: 'bytea' })
+  hash: Buffer;
 }

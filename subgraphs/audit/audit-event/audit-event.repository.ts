@@ -1,39 +1,106 @@
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { AuditEventEntity } from './audit-event.entity';
 
+/** The chain of events that belong to no team (sign-ups). */
+export const NO_TEAM_CHAIN = '00000000-0000-0000-0000-000000000000';
+export const GENESIS_HASH = Buffer.alloc(32);
+
+export type NewAuditEvent = Omit<AuditEventEntity, 'seq' | 'chainId' | 'position' | 'prevHash' | 'hash'>;
+
 export interface AuditSearch {
-  teamIds: readonly string[];
+  teamId: string;
   eventId?: string;
   description?: string;
   userId?: string;
   from?: Date;
   to?: Date;
-  /** Only events older than this sequence number (the page cursor). */
-  beforeSeq?: bigint;
+  /** Only events older than this chain position (the page cursor). */
+  beforePosition?: bigint;
   limit: number;
 }
+
+export type ChainBreakReason = 'MISSING_EVENTS' | 'LINK_BROKEN' | 'CONTENT_CHANGED' | 'TRUNCATED';
+
+export interface ChainVerification {
+  eventsChecked: number;
+  headPosition: string;
+  headHash: Buffer;
+  firstBreak: { position: string; eventId: string | null; reason: ChainBreakReason } | null;
+}
+
+const HASH_OF = (e: string, prev: string, pos: string) =>
+  `audit.entry_hash(${prev}, ${e}.event_id, ${e}.team_id, ${pos}, ${e}.occurred_at, ${e}.description, ${e}.event_type,
+    ${e}.actor_user_id, ${e}.actor_api_key_id, ${e}.actor_ip, ${e}.actor_user_agent, ${e}.outcome, ${e}.payload)`;
 
 export class AuditEventRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Records an event; a second copy of the same event id is ignored. */
-  async insert(tx: Tx, event: Omit<AuditEventEntity, 'seq'>): Promise<void> {
-    await tx
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEventEntity)
-      .values(event as never)
-      .orIgnore()
-      .execute();
+  /**
+   * Appends an event to its team's hash chain; a second copy of the same event id is ignored
+   * (returns null). The chain's head row is locked until the transaction ends, so appends to one
+   * team are serialized and positions commit in order, without gaps.
+   */
+  async append(tx: Tx, event: NewAuditEvent): Promise<{ position: string } | null> {
+    const chainId = event.teamId ?? NO_TEAM_CHAIN;
+    await tx.query(
+      `INSERT INTO audit.audit_chains (chain_id, head_hash, pruned_hash) VALUES ($1, $2, $2) ON CONFLICT (chain_id) DO NOTHING`,
+      [chainId, GENESIS_HASH],
+    );
+    const [head]: { head_position: string; head_hash: Buffer }[] = await tx.query(
+      'SELECT head_position, head_hash FROM audit.audit_chains WHERE chain_id = $1 FOR UPDATE',
+      [chainId],
+    );
+    const duplicate: unknown[] = await tx.query('SELECT 1 FROM audit.audit_events WHERE event_id = $1', [event.eventId]);
+    if (duplicate.length > 0) return null;
+    const position = (BigInt(head.head_position) + 1n).toString();
+    const [row]: { hash: Buffer }[] = await tx.query(
+      `INSERT INTO audit.audit_events AS n (event_id, team_id, occurred_at, description, event_type, actor_user_id, actor_api_key_id,
+         actor_ip, actor_user_agent, outcome, payload, position, prev_hash, hash)
+       SELECT v.*, $12::bigint, $13::bytea, ${HASH_OF('v', '$13::bytea', '$12::bigint')}
+       FROM (SELECT $1::uuid AS event_id, $2::uuid AS team_id, $3::timestamptz AS occurred_at, $4::text AS description, $5::text AS event_type,
+               $6::uuid AS actor_user_id, $7::uuid AS actor_api_key_id, $8::text AS actor_ip, $9::text AS actor_user_agent,
+               $10::text AS outcome, $11::jsonb AS payload) v
+       RETURNING n.hash`,
+      [
+        event.eventId,
+        event.teamId,
+        event.occurredAt,
+        event.description,
+        event.eventType,
+        event.actorUserId,
+        event.actorApiKeyId,
+        event.actorIp,
+        event.actorUserAgent,
+        event.outcome,
+        JSON.stringify(event.payload),
+        position,
+        head.head_hash,
+      ],
+    );
+    await tx.query('UPDATE audit.audit_chains SET head_position = $2, head_hash = $3 WHERE chain_id = $1', [chainId, position, row.hash]);
+    return { position };
+  }
+
+  /** The first and last positions of the team's events in a time range; null when there are none. */
+  private async positionsBetween(teamId: string, from?: Date, to?: Date): Promise<{ lo: string; hi: string } | null> {
+    // OFFSET 0 keeps min/max from being planned as a walk down the position index.
+    const [row]: { lo: string | null; hi: string | null }[] = await this.uow.reader.query(
+      `SELECT min(position) AS lo, max(position) AS hi FROM (
+         SELECT position FROM audit.audit_events
+         WHERE chain_id = $1 AND occurred_at >= coalesce($2, '-infinity'::timestamptz) AND occurred_at < coalesce($3, 'infinity'::timestamptz)
+         OFFSET 0) r`,
+      [teamId, from ?? null, to ?? null],
+    );
+    return row.lo === null ? null : { lo: row.lo, hi: row.hi! };
   }
 
   /** Newest first. */
-  search(search: AuditSearch): Promise<AuditEventEntity[]> {
+  async search(search: AuditSearch): Promise<AuditEventEntity[]> {
     const q = this.uow.reader
       .getRepository(AuditEventEntity)
       .createQueryBuilder('e')
-      .where('e.team_id IN (:...teamIds)', { teamIds: search.teamIds })
-      .orderBy('e.seq', 'DESC')
+      .where('e.chain_id = :teamId', { teamId: search.teamId })
+      .orderBy('e.position', 'DESC')
       .limit(search.limit);
     if (search.eventId) q.andWhere('e.event_id = :eventId', { eventId: search.eventId });
     if (search.description) {
@@ -44,8 +111,34 @@ export class AuditEventRepository {
     if (search.userId) q.andWhere('e.actor_user_id = :userId', { userId: search.userId });
     if (search.from) q.andWhere('e.occurred_at >= :from', { from: search.from });
     if (search.to) q.andWhere('e.occurred_at < :to', { to: search.to });
-    if (search.beforeSeq !== undefined) q.andWhere('e.seq < :beforeSeq', { beforeSeq: search.beforeSeq.toString() });
+    if (search.from || search.to) {
+      // Positions follow time closely but not exactly (events arrive late), and the planner,
+      // assuming no correlation, would walk positions down from the newest until it met the
+      // range. Bound the walk by the range's first and last positions, read exactly from an
+      // index-only scan of the time index.
+      const bounds = await this.positionsBetween(search.teamId, search.from, search.to);
+      if (!bounds) return [];
+      q.andWhere('e.position BETWEEN :lo AND :hi', bounds);
+    }
+    if (search.beforePosition !== undefined) q.andWhere('e.position < :before', { before: search.beforePosition.toString() });
     return q.getMany();
+  }
+
+  /** A team's events after a chain position, oldest first. */
+  after(teamId: string, afterPosition: bigint, limit: number): Promise<AuditEventEntity[]> {
+    return this.uow.reader
+      .getRepository(AuditEventEntity)
+      .createQueryBuilder('e')
+      .where('e.chain_id = :teamId AND e.position > :after', { teamId, after: afterPosition.toString() })
+      .orderBy('e.position', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** The position of the team's newest event (0 when it has none). */
+  async headPosition(teamId: string): Promise<bigint> {
+    const [row]: { head_position: string }[] = await this.uow.reader.query('SELECT head_position FROM audit.audit_chains WHERE chain_id = $1', [teamId]);
+    return BigInt(row?.head_position ?? 0);
   }
 
   findByEventIds(eventIds: readonly string[]): Promise<AuditEventEntity[]> {
@@ -54,5 +147,100 @@ export class AuditEventRepository {
       .createQueryBuilder('e')
       .where('e.event_id IN (:...eventIds)', { eventIds })
       .getMany();
+  }
+
+  /**
+   * Recomputes a team's chain in one pass, in position order: every event's hash from its
+   * content and the hash before it, every link, no position skipped, and the last event equal
+   * to the recorded head. Returns the first break.
+   */
+  async verify(teamId: string): Promise<ChainVerification> {
+    return this.uow.run(async (tx) => {
+      // One snapshot for the head and the events, so an append during verification is not a break.
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const [chain]: { head_position: string; head_hash: Buffer; pruned_position: string; pruned_hash: Buffer }[] = await tx.query(
+        'SELECT head_position, head_hash, pruned_position, pruned_hash FROM audit.audit_chains WHERE chain_id = $1',
+        [teamId],
+      );
+      if (!chain) return { eventsChecked: 0, headPosition: '0', headHash: GENESIS_HASH, firstBreak: null };
+      const [result]: {
+        checked: string;
+        last_position: string | null;
+        last_hash: Buffer | null;
+        break_position: string | null;
+        break_event: string | null;
+        break_reason: ChainBreakReason | null;
+      }[] = await tx.query(
+        `WITH e AS (
+           SELECT e.event_id, e.position, e.hash,
+             CASE
+               WHEN e.position <> coalesce(lag(e.position) OVER w, $2::bigint) + 1 THEN 'MISSING_EVENTS'
+               WHEN e.prev_hash <> coalesce(lag(e.hash) OVER w, $3::bytea) THEN 'LINK_BROKEN'
+               WHEN e.hash <> ${HASH_OF('e', 'e.prev_hash', 'e.position')} THEN 'CONTENT_CHANGED'
+             END AS reason
+           FROM audit.audit_events e WHERE e.chain_id = $1
+           WINDOW w AS (ORDER BY e.position)
+         ),
+         first_break AS (SELECT position, event_id, reason FROM e WHERE reason IS NOT NULL ORDER BY position LIMIT 1),
+         totals AS (SELECT count(*) AS checked, max(position) AS last_position FROM e)
+         SELECT t.checked, t.last_position,
+           (SELECT hash FROM audit.audit_events WHERE chain_id = $1 AND position = t.last_position) AS last_hash,
+           b.position AS break_position, b.event_id AS break_event, b.reason AS break_reason
+         FROM totals t LEFT JOIN first_break b ON true`,
+        [teamId, chain.pruned_position, chain.pruned_hash],
+      );
+      let firstBreak: ChainVerification['firstBreak'] = result.break_position
+        ? { position: result.break_position, eventId: result.break_event, reason: result.break_reason! }
+        : null;
+      const lastPosition = result.last_position ?? chain.pruned_position;
+      const lastHash = result.last_hash ?? chain.pruned_hash;
+      if (!firstBreak && (lastPosition !== chain.head_position || !lastHash.equals(chain.head_hash))) {
+        firstBreak = { position: (BigInt(lastPosition) + 1n).toString(), eventId: null, reason: 'TRUNCATED' };
+      }
+      return { eventsChecked: Number(result.checked), headPosition: chain.head_position, headHash: chain.head_hash, firstBreak };
+    });
+  }
+
+  /** Chains whose oldest kept event occurred before the cutoff. */
+  async chainsWithEventsBefore(cutoff: Date): Promise<string[]> {
+    const rows: { chain_id: string }[] = await this.uow.reader.query(
+      `SELECT c.chain_id FROM audit.audit_chains c
+       WHERE EXISTS (SELECT 1 FROM audit.audit_events e WHERE e.chain_id = c.chain_id AND e.position = c.pruned_position + 1 AND e.occurred_at < $1)`,
+      [cutoff],
+    );
+    return rows.map((r) => r.chain_id);
+  }
+
+  /**
+   * Deletes up to `batch` of a chain's oldest events, stopping before the first event that
+   * occurred at or after the cutoff, so what is deleted is always a prefix of the chain. Records
+   * where the chain now starts, so verification still checks the first kept event's link.
+   * Returns how many were deleted.
+   */
+  async pruneChain(chainId: string, cutoff: Date, batch: number): Promise<number> {
+    return this.uow.run(async (tx) => {
+      await tx.query(`SELECT set_config('audit.retention', 'on', true)`);
+      const [chain]: { head_position: string; pruned_position: string }[] = await tx.query(
+        'SELECT head_position, pruned_position FROM audit.audit_chains WHERE chain_id = $1 FOR UPDATE',
+        [chainId],
+      );
+      if (!chain) return 0;
+      const [firstKept]: { position: string }[] = await tx.query(
+        `SELECT position FROM audit.audit_events WHERE chain_id = $1 AND position > $2 AND occurred_at >= $3 ORDER BY position LIMIT 1`,
+        [chainId, chain.pruned_position, cutoff],
+      );
+      const limit = firstKept ? BigInt(firstKept.position) - 1n : BigInt(chain.head_position);
+      const through = [limit, BigInt(chain.pruned_position) + BigInt(batch)].reduce((a, b) => (a < b ? a : b));
+      if (through <= BigInt(chain.pruned_position)) return 0;
+      const [last]: { hash: Buffer }[] = await tx.query('SELECT hash FROM audit.audit_events WHERE chain_id = $1 AND position = $2', [chainId, through.toString()]);
+      if (!last) throw new Error(`audit chain ${chainId} has no event at position ${through}: verify it before pruning`);
+      const deleted: [unknown[], number] = await tx.query('DELETE FROM audit.audit_events WHERE chain_id = $1 AND position > $2 AND position <= $3', [
+        chainId,
+        chain.pruned_position,
+        through.toString(),
+      ]);
+      await tx.query('UPDATE audit.audit_chains SET pruned_position = $2, pruned_hash = $3 WHERE chain_id = $1', [chainId, through.toString(), last.hash]);
+      return deleted[1];
+    });
   }
 }
