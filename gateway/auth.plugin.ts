@@ -13,6 +13,9 @@ export const USAGE_REPORTER: Principal = { kind: 'service', service: 'usage-repo
 export interface ConsoleGatewayContext {
   consoleAssertion: string;
   requestId: string;
+  /** Whose budget this operation spends: the principal, or nothing for anonymous callers. */
+  rateLimitKey?: string;
+  clientIp?: string;
 }
 
 interface IncomingContext {
@@ -76,9 +79,14 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
       }
       const given = context.request?.headers.get('x-request-id');
       const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      const origin = originOf(context);
+      const rateLimitKey =
+        principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;
       extendContext({
         requestId,
-        consoleAssertion: signAssertion({ principal, requestId, ...originOf(context) }, secret),
+        rateLimitKey,
+        clientIp: origin.ip,
+        consoleAssertion: signAssertion({ principal, requestId, ...origin }, secret),
       });
     },
   };

@@ -1,4 +1,5 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Logger } from '../subgraphs/kit/logger';
 
 /**
  * Gives every request error a stable `extensions.code`. GraphQL reports a variable of the
@@ -22,12 +23,33 @@ export function withErrorCodes(result: ExecutionResult): ExecutionResult {
   return changed ? { ...result, errors } : result;
 }
 
-export function useErrorCodes() {
+/**
+ * An error without a code, or one the gateway itself masked, is internal: clients get a generic
+ * message and the request id that finds it in the logs, never the cause.
+ */
+export function maskInternalErrors(result: ExecutionResult, requestId: string | undefined, logger: Logger): ExecutionResult {
+  if (!result.errors?.length) return result;
+  let changed = false;
+  const errors = result.errors.map((error) => {
+    const code = error.extensions?.code;
+    const internal = !code || code === 'INTERNAL_SERVER_ERROR' || error.extensions?.unexpected === true;
+    if (!internal) return error;
+    if (error.message === 'Internal server error' && error.extensions?.requestId) return error;
+    changed = true;
+    logger.error({ err: error.originalError ?? error, message: error.message, path: error.path, requestId }, 'internal error');
+    return new GraphQLError('Internal server error', { path: error.path, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } });
+  });
+  return changed ? { ...result, errors } : result;
+}
+
+export function useErrorCodes(logger: Logger) {
   return {
-    onExecute() {
+    onExecute({ args }: { args: { contextValue: { requestId?: string } } }) {
       return {
         onExecuteDone({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) {
-          if (result && typeof result === 'object' && 'errors' in result) setResult(withErrorCodes(result as ExecutionResult));
+          if (result && typeof result === 'object' && 'errors' in result) {
+            setResult(maskInternalErrors(withErrorCodes(result as ExecutionResult), args.contextValue.requestId, logger));
+          }
         },
       };
     },

@@ -6,12 +6,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { Redis } from 'ioredis';
 import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
+import { defaultLimits, operationLimitPlugins, type OperationLimits } from './limits.plugin';
+import { GatewayMetrics, useMetrics } from './metrics';
+import { defaultRateLimits, useRateLimits } from './rate-limit.plugin';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
+import { documentHash, isManagementKey, loadTrustedDocuments, refuseRequest } from './request-guards';
 import { lostAccess, PrincipalResolver } from './principal-resolver';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -28,6 +34,10 @@ export class Gateway {
   private wsCleanup?: { dispose: () => void | Promise<void> };
   private draining = false;
   private readonly principals: PrincipalResolver;
+  readonly metrics = new GatewayMetrics();
+  readonly limits: OperationLimits = defaultLimits;
+  private readonly rateLimiter: RateLimiter;
+  private readonly trustedDocuments: Map<string, string>;
   /** Open WebSocket connections with the session they were opened with. */
   private readonly sockets = new Map<WebSocket, { token: string; principal: Awaited<ReturnType<PrincipalResolver['resolve']>> }>();
   private revalidation?: NodeJS.Timeout;
@@ -37,6 +47,9 @@ export class Gateway {
     this.logger = createLogger('gateway', config.logLevel);
     const principals = new PrincipalResolver(config.subgraphUrls, config.internalAuthSecret);
     this.principals = principals;
+    const production = config.env === 'production';
+    this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
+    this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [[ASSERTION_HEADER, '{context.consoleAssertion}']],
@@ -57,7 +70,27 @@ export class Gateway {
       logging: config.logLevel === 'debug' || config.logLevel === 'trace' ? 'debug' : 'error',
       // Which subgraph failed is our business, not the client's.
       subgraphErrors: { subgraphNameProp: false, errorCode: 'DOWNSTREAM_SERVICE_ERROR' },
-      plugins: () => [useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens) as never, useErrorCodes() as never],
+      maskedErrors: true,
+      disableIntrospection: production ? { disableIf: () => true } : undefined,
+      cors: config.corsOrigins?.length ? { origin: config.corsOrigins, credentials: false, methods: ['GET', 'POST'] } : false,
+      batching: { limit: this.limits.maxBatch },
+      persistedDocuments: {
+        getPersistedOperation: (key: string) => this.trustedDocuments.get(key) ?? null,
+        // Partners' management keys may send only the operations in the manifest.
+        allowArbitraryDocuments: (request: Request) => !(config.trustedDocumentsForKeys && isManagementKey(request.headers.get('authorization'))),
+        customErrors: {
+          persistedQueryOnly: { message: 'Only trusted documents are accepted for this key', extensions: { code: 'PERSISTED_QUERY_ONLY' } },
+          notFound: { message: 'No trusted document has this hash', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } },
+          keyNotFound: { message: 'Send a query, or the hash of a trusted document', extensions: { code: 'PERSISTED_QUERY_ID_REQUIRED' } },
+        },
+      } as never,
+      plugins: () => [
+        useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens) as never,
+        ...(operationLimitPlugins(this.limits, production) as never[]),
+        useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
+        useErrorCodes(this.logger) as never,
+        useMetrics(this.metrics) as never,
+      ],
     });
     this.http = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
@@ -66,9 +99,15 @@ export class Gateway {
         const ready = !this.draining && this.port > 0;
         return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
       }
+      if (path === '/metrics') return void this.serveMetrics(res);
       if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
+      const refusal = refuseRequest(req, this.limits.maxBodyBytes);
+      if (refusal) return void res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
       return void this.runtime(req, res);
     });
+    // Slow clients do not get to hold connections open: the whole request within 30 s.
+    this.http.requestTimeout = 30_000;
+    this.http.headersTimeout = 10_000;
     this.ws = new WebSocketServer({ server: this.http, path: GRAPHQL_PATH, maxPayload: 1024 * 1024 });
   }
 
@@ -96,6 +135,10 @@ export class Gateway {
         execute: (args) => (args.rootValue as RootValue).execute(args) as never,
         subscribe: (args) => (args.rootValue as RootValue).subscribe(args) as never,
         onSubscribe: async (ctx, _id, params) => {
+          const socketPrincipal = this.sockets.get(ctx.extra.socket)?.principal;
+          if (this.config.trustedDocumentsForKeys && socketPrincipal?.kind === 'management-key' && !this.trustedDocuments.has(documentHash(params.query))) {
+            return [new GraphQLError('Only trusted documents are accepted from management keys', { extensions: { code: 'PERSISTED_QUERY_ONLY' } })];
+          }
           const { schema, execute, subscribe, contextFactory, parse, validate } = runtime.getEnveloped({
             ...ctx,
             req: ctx.extra.request,
@@ -132,6 +175,12 @@ export class Gateway {
     this.revalidation.unref();
     this.logger.info({ port: this.port }, `gateway ready at http://${host}:${this.port}${GRAPHQL_PATH}`);
     return this.port;
+  }
+
+  private async serveMetrics(res: ServerResponse): Promise<void> {
+    this.metrics.openSockets.set(this.ws.clients.size);
+    res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+    res.end(await this.metrics.registry.metrics());
   }
 
   /** Third-party callbacks go to the subgraph that owns them, byte for byte (callers sign the bytes). */
@@ -184,6 +233,7 @@ export class Gateway {
   async close(graceMs = this.config.shutdownGraceMs): Promise<void> {
     this.draining = true;
     clearInterval(this.revalidation);
+    await this.rateLimiter.close();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     for (const client of this.ws.clients) client.close(1001, 'Server shutting down');

@@ -5,10 +5,11 @@
 import 'reflect-metadata';
 import { generate } from '@graphql-codegen/cli';
 import { composeServices } from '@theguild/federation-composition';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join, relative } from 'node:path';
-import { parse } from 'graphql';
+import { Kind, parse, print } from 'graphql';
 import codegenConfig from '../codegen';
 import { defaultPorts, subgraphNames } from '../subgraphs/kit/config';
 import { protectedFields, renderAccessMatrix, type ProtectedField } from '../subgraphs/kit/access-matrix';
@@ -47,6 +48,18 @@ async function main(): Promise<void> {
   } finally {
     if (check) require('node:fs').rmSync(apiPath, { force: true });
   }
+
+  // Trusted documents: every operation the clients in this repository send, by SHA-256 of its text.
+  const trusted: Record<string, string> = {};
+  for (const file of readdirSync(join(root, 'test/operations')).filter((f) => f.endsWith('.graphql')).sort()) {
+    const document = parse(readFileSync(join(root, 'test/operations', file), 'utf8'));
+    const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    for (const operation of document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION)) {
+      const text = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments] });
+      trusted[createHash('sha256').update(text).digest('hex')] = text;
+    }
+  }
+  outputs.set('schema/trusted-documents.json', JSON.stringify(Object.fromEntries(Object.entries(trusted).sort()), null, 2) + '\n');
 
   const drifted: string[] = [];
   for (const [path, content] of outputs) {

@@ -207,6 +207,15 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** How often open WebSocket sessions are re-checked (revocation closes them within this). */
   wsRevalidateMs?: number;
+  /** Shared rate-limit counters for several gateway replicas; in memory when absent. */
+  redisUrl?: string;
+  /** Browser origins allowed by CORS (none: same origin only). */
+  corsOrigins?: string[];
+  /** Operations per minute per signed-in principal, per anonymous IP, cost per minute, sign-in attempts per IP. */
+  rateLimits?: { operationsPerPrincipal: number; operationsPerIp: number; costPerWindow: number; sensitivePerIp: number; windowMs: number };
+  /** Management keys may send only operations from the trusted-documents manifest. */
+  trustedDocumentsForKeys?: boolean;
+  trustedDocumentsPath?: string;
   /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
   usageReporterTokens?: string[];
 }
@@ -226,6 +235,15 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     AUDIT_URL: url.default(`http://127.0.0.1:${defaultPorts.audit}/graphql`),
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     WS_REVALIDATE_MS: z.coerce.number().int().min(100).default(2000),
+    REDIS_URL: z.string().optional(),
+    CORS_ORIGINS: z.string().default(''),
+    RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+    RATE_LIMIT_PRINCIPAL_OPS: z.coerce.number().int().min(1).default(1200),
+    RATE_LIMIT_IP_OPS: z.coerce.number().int().min(1).default(300),
+    RATE_LIMIT_COST: z.coerce.number().int().min(1).default(200_000),
+    RATE_LIMIT_SIGN_IN_PER_IP: z.coerce.number().int().min(1).default(30),
+    TRUSTED_DOCUMENTS_FOR_KEYS: z.enum(['true', 'false']).default('true'),
+    TRUSTED_DOCUMENTS_PATH: z.string().default('schema/trusted-documents.json'),
     USAGE_REPORTER_TOKENS: z
       .string()
       .default('')
@@ -243,6 +261,17 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     subgraphUrls: { identity: c.IDENTITY_URL, team: c.TEAM_URL, billing: c.BILLING_URL, audit: c.AUDIT_URL },
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     wsRevalidateMs: c.WS_REVALIDATE_MS,
+    redisUrl: c.REDIS_URL,
+    corsOrigins: c.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    rateLimits: {
+      windowMs: c.RATE_LIMIT_WINDOW_MS,
+      operationsPerPrincipal: c.RATE_LIMIT_PRINCIPAL_OPS,
+      operationsPerIp: c.RATE_LIMIT_IP_OPS,
+      costPerWindow: c.RATE_LIMIT_COST,
+      sensitivePerIp: c.RATE_LIMIT_SIGN_IN_PER_IP,
+    },
+    trustedDocumentsForKeys: c.TRUSTED_DOCUMENTS_FOR_KEYS === 'true',
+    trustedDocumentsPath: c.TRUSTED_DOCUMENTS_PATH,
     usageReporterTokens: c.USAGE_REPORTER_TOKENS,
   };
 }

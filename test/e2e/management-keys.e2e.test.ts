@@ -35,7 +35,7 @@ async function partnerSetup(scopes: string[]) {
   const teamId = (await admin.client.data(CreateTeamDocument, { input: { name: 'Partnered' } })).createTeam.id;
   const created = (await admin.client.data(CreateManagementKeyDocument, { teamId, name: 'partner', scopes })).createManagementKey;
   expect(created.secret).toMatch(/^cgm_[0-9A-Za-z]{36}$/);
-  return { admin, teamId, keyId: created.managementKey.id, partner: anonymous.as(created.secret) };
+  return { admin, teamId, keyId: created.managementKey.id, secret: created.secret, partner: anonymous.as(created.secret, true) };
 }
 
 describe('management keys', () => {
@@ -61,6 +61,20 @@ describe('management keys', () => {
     expect(code(await partner.request(TeamApiKeysDocument, { id: admin.personalTeamId }))).toBe('FORBIDDEN');
     expect(code(await partner.request(CreateTeamDocument, { input: { name: 'x' } }))).toBe('FORBIDDEN');
     expect((await partner.data(MeDocument)).me).toBeNull();
+  });
+
+  it('accept only trusted documents from a partner', async () => {
+    const { teamId, secret } = await partnerSetup(['api-keys:read']);
+    const arbitrary = anonymous.as(secret, false);
+    const result = await arbitrary.request(`{ team(id: "${teamId}") { id name } }`);
+    expect(result.data ?? null).toBeNull();
+    expect(result.errors?.[0].extensions?.code).toBe('PERSISTED_QUERY_ONLY');
+    const unknownHash = await fetch(graph.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }),
+    });
+    expect((await unknownHash.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 
   it('are created by Admins only, and stop working once revoked', async () => {

@@ -1,4 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createHash } from 'node:crypto';
 import { print, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -12,10 +13,12 @@ export class GraphClient {
   constructor(
     readonly url: string,
     readonly token?: string,
+    /** Send only the document's hash, as a client bound to trusted documents does. */
+    readonly persisted = false,
   ) {}
 
-  as(token: string): GraphClient {
-    return new GraphClient(this.url, token);
+  as(token: string, persisted = this.persisted): GraphClient {
+    return new GraphClient(this.url, token, persisted);
   }
 
   async request<TResult, TVariables>(
@@ -31,10 +34,15 @@ export class GraphClient {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...headers,
       },
-      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+      body: JSON.stringify(this.body(typeof document === 'string' ? document : print(document), variables)),
     });
     const body = (await response.json()) as ExecutionResult<TResult>;
     return { ...body, status: response.status };
+  }
+
+  private body(query: string, variables: unknown) {
+    if (!this.persisted) return { query, variables };
+    return { variables, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } } };
   }
 
   /** The data, or a thrown error naming the GraphQL errors. */

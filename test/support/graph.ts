@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { BillingConfig, EventBusConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
+import type { BillingConfig, EventBusConfig, GatewayConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
 import { loadBillingConfig, subgraphNames } from '../../subgraphs/kit/config';
 import { SubgraphApp, type SubgraphAppOptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
 import { subgraphs } from '../../subgraphs';
@@ -79,6 +79,9 @@ export async function startGraph(
     wsRevalidateMs?: number;
     billing?: Partial<BillingConfig>;
     subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl'>>;
+    rateLimits?: GatewayConfig['rateLimits'];
+    /** Gateway in production mode: no introspection, no field suggestions, limits not echoed. */
+    production?: boolean;
   } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
@@ -92,7 +95,6 @@ export async function startGraph(
     apps[name] = app;
   }
   const gateway = new Gateway({
-    env: 'test',
     logLevel: LOG_LEVEL,
     host: '127.0.0.1',
     port: 0,
@@ -101,6 +103,11 @@ export async function startGraph(
     subgraphUrls: Object.fromEntries(subgraphNames.map((n) => [n, apps[n].url])) as Record<SubgraphName, string>,
     shutdownGraceMs: 2000,
     wsRevalidateMs: options.wsRevalidateMs,
+    trustedDocumentsForKeys: true,
+    trustedDocumentsPath: join(__dirname, '..', '..', 'schema', 'trusted-documents.json'),
+    // Tests fire many operations from one address; the rate-limit tests set their own limits.
+    rateLimits: options.rateLimits ?? { windowMs: 60_000, operationsPerPrincipal: 1e6, operationsPerIp: 1e6, costPerWindow: 1e9, sensitivePerIp: 1e6 },
+    env: options.production ? 'production' : 'test',
     usageReporterTokens: [usageReporterToken],
   });
   await gateway.listen();

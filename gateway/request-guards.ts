@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+const JSON_TYPES = /^application\/(json|graphql-response\+json)\b/i;
+
+/**
+ * Refused before GraphQL sees the request: bodies over the limit, bodies of unknown length, and
+ * POSTs that are not JSON. The last also stops cross-site form posts (CSRF): a browser cannot
+ * send application/json to another origin without a CORS preflight we do not grant.
+ */
+export function refuseRequest(req: IncomingMessage, maxBodyBytes: number): Refusal | undefined {
+  if (req.method !== 'POST') return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (!JSON_TYPES.test(type)) return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send GraphQL requests as application/json' };
+  const length = req.headers['content-length'];
+  if (length === undefined) return { status: 411, code: 'LENGTH_REQUIRED', message: 'A Content-Length header is required' };
+  if (Number(length) > maxBodyBytes) return { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' };
+  return undefined;
+}
+
+export const isManagementKey = (authorization: string | null | undefined) => /^Bearer\s+cgm_/i.test(authorization ?? '');
+
+/** Hash of a document as clients send it in `extensions.persistedQuery.sha256Hash`. */
+export const documentHash = (document: string) => createHash('sha256').update(document).digest('hex');
+
+/** The trusted documents manifest: hash → document. */
+export function loadTrustedDocuments(path: string | undefined): Map<string, string> {
+  if (!path || !existsSync(path)) return new Map();
+  return new Map(Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>));
+}
