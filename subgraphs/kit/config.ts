@@ -57,6 +57,13 @@ export interface SubgraphConfig {
   secretScanningKeysUrl: string;
   /** Billing rules (Billing only; the defaults when absent). */
   billing?: BillingConfig;
+  /**
+   * Identity only: the key TOTP secrets are encrypted with and recovery/email codes are peppered
+   * with (IDENTITY_SECRET_KEY). When absent, Identity derives its keys from INTERNAL_AUTH_SECRET.
+   */
+  identitySecretKey?: string;
+  /** Identity only: how often deleted accounts past their restore window are purged (IDENTITY_PURGE_INTERVAL_MS). */
+  identityPurgeIntervalMs?: number;
 }
 
 /** What one token of a model costs, in ticks (1 tick = 1e-10 USD), and the tokens inference adds. */
@@ -171,6 +178,8 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     DNS_RESOLVERS: z.string().default(''),
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
+    IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
+    IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -189,6 +198,9 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
+    ...(name === 'identity'
+      ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number }
+      : {}),
   };
 }
 
