@@ -1,6 +1,10 @@
 import type DataLoader from 'dataloader';
 import type { RequestContext } from '../kit/subgraph';
+import type { AccountService } from './account/account.service';
 import type { AuthService } from './auth/auth.service';
+import type { MfaService } from './mfa/mfa.service';
+import type { MailSender } from '../kit/mail/mail-sender';
+import type { AccountPurgeWorker } from './account/account-purge.worker';
 import type { SessionService } from './session/session.service';
 import type { UserService } from './user/user.service';
 import type { UserType } from './user/user.type';
@@ -12,6 +16,10 @@ export interface IdentityServices {
   users: UserService;
   sessions: SessionService;
   auth: AuthService;
+  mfa: MfaService;
+  accounts: AccountService;
+  mailSender: MailSender;
+  accountPurger: AccountPurgeWorker;
 }
 
 export interface IdentityLoaders {

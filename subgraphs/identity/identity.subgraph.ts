@@ -1,6 +1,12 @@
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { loaderById, loaderOfMany } from '../kit/loaders';
+import { MailSender } from '../kit/mail/mail-sender';
+import { MailRepository } from '../kit/mail/mail.repository';
 import { UnitOfWork } from '../kit/transaction';
+import { AccountPurgeWorker } from './account/account-purge.worker';
+import { AccountResolver } from './account/account.resolver';
+import { AccountService } from './account/account.service';
+import { EmailChangeRepository } from './account/email-change.repository';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthFailureRepository } from './auth/auth-failure.repository';
 import { AuthService } from './auth/auth.service';
@@ -10,6 +16,14 @@ import { PasswordHasher } from './auth/password-hasher';
 import type { IdentityLoaders, IdentityServices } from './identity.context';
 import { IdentityInitial1732800000000 } from './migrations/1732800000000-identity-initial';
 import { IdentityTeamMemberships1732900000000 } from './migrations/1732900000000-identity-team-memberships';
+import { IdentityMfa1733000000000 } from './migrations/1733000000000-identity-mfa';
+import { IdentityAccountLifecycle1733000000001 } from './migrations/1733000000001-identity-account-lifecycle';
+import { MfaChallengeEntity, MfaTotpEntity, RecoveryCodeEntity } from './mfa/mfa.entity';
+import { MfaRepository } from './mfa/mfa.repository';
+import { MfaResolver } from './mfa/mfa.resolver';
+import { MfaService } from './mfa/mfa.service';
+import { SecretBox } from './mfa/secret-box';
+import { AccountMail } from './notification/account-mail';
 import { TeamMembershipConsumer } from './teammate/team-membership.consumer';
 import { TeamMembershipEntity } from './teammate/team-membership.entity';
 import { TeamMembershipRepository } from './teammate/team-membership.repository';
@@ -24,19 +38,34 @@ import { UserService } from './user/user.service';
 
 export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
   name: 'identity',
-  entities: [UserEntity, SessionEntity, TeamMembershipEntity],
-  migrations: [IdentityInitial1732800000000, IdentityTeamMemberships1732900000000, IdentityAuthFailures1732900000001],
-  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver], referenceResolvers: userReference },
-  createServices: ({ dataSource, outbox }) => {
+  entities: [UserEntity, SessionEntity, TeamMembershipEntity, MfaTotpEntity, RecoveryCodeEntity, MfaChallengeEntity],
+  migrations: [
+    IdentityInitial1732800000000,
+    IdentityTeamMemberships1732900000000,
+    IdentityAuthFailures1732900000001,
+    IdentityMfa1733000000000,
+    IdentityAccountLifecycle1733000000001,
+  ],
+  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver], referenceResolvers: userReference },
+  createServices: ({ dataSource, outbox, config, logger }) => {
     const uow = new UnitOfWork(dataSource);
     const userRepository = new UserRepository(uow);
     const sessions = new SessionService(new SessionRepository(uow));
     const teamMemberships = new TeamMembershipRepository(uow);
+    const box = new SecretBox(config.identitySecretKey ?? config.internalAuthSecret);
+    const mailRepository = new MailRepository(uow, 'identity');
+    const mail = new AccountMail(mailRepository);
+    const mfa = new MfaService(uow, new MfaRepository(uow), userRepository, box, outbox);
+    const accounts = new AccountService(uow, userRepository, sessions, new EmailChangeRepository(uow), box, mail, outbox, logger);
     return {
       teamMemberships,
       users: new UserService(userRepository),
       sessions,
-      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox, new SignInLimiter(new AuthFailureRepository(uow))),
+      mfa,
+      accounts,
+      mailSender: new MailSender(mailRepository, logger),
+      accountPurger: new AccountPurgeWorker(accounts, logger, config.identityPurgeIntervalMs ?? 3_600_000),
+      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox, new SignInLimiter(new AuthFailureRepository(uow)), mfa, mail),
     };
   },
   createLoaders: (services) => ({
@@ -48,6 +77,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
   }),
   teammates: (loaders) => ({ teamsOfUser: async (userId) => (await loaders.teamsOfUser.load(userId)).map((m) => m.teamId) }),
   consumers: (services) => [new TeamMembershipConsumer(services.teamMemberships)],
+  workers: (services) => [services.mailSender, services.accountPurger],
   internalRoutes: (services) => ({
     // The gateway turns bearer tokens into users here, one or many at a time.
     'resolve-sessions': async (body) => {
@@ -55,5 +85,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       if (!Array.isArray(tokens) || tokens.length > 1000) return { sessions: [] };
       return { sessions: await Promise.all(tokens.map((t) => (typeof t === 'string' ? services.sessions.resolve(t) : null))) };
     },
+    // Operators (and schedulers) run the purge of expired deletions on demand.
+    'purge-deleted-accounts': async () => ({ purged: await services.accounts.purgeExpired() }),
   }),
 };

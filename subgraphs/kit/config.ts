@@ -59,6 +59,13 @@ export interface SubgraphConfig {
   auditRetentionDays?: number;
   /** Billing rules (Billing only; the defaults when absent). */
   billing?: BillingConfig;
+  /**
+   * Identity only: the key TOTP secrets are encrypted with and recovery/email codes are peppered
+   * with (IDENTITY_SECRET_KEY). When absent, Identity derives its keys from INTERNAL_AUTH_SECRET.
+   */
+  identitySecretKey?: string;
+  /** Identity only: how often deleted accounts past their restore window are purged (IDENTITY_PURGE_INTERVAL_MS). */
+  identityPurgeIntervalMs?: number;
 }
 
 /** What one token of a model costs, in ticks (1 tick = 1e-10 USD), and the tokens inference adds. */
@@ -174,6 +181,8 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     DNS_RESOLVERS: z.string().default(''),
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+    IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
+    IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -193,6 +202,9 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
     ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
+    ...(name === 'identity'
+      ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number }
+      : {}),
   };
 }
 

@@ -15,6 +15,10 @@ export const ErrorCode = {
   InvalidCredentials: 'INVALID_CREDENTIALS',
   RateLimited: 'RATE_LIMITED',
   ReauthenticationRequired: 'REAUTHENTICATION_REQUIRED',
+  // Identity
+  InvalidMfaCode: 'INVALID_MFA_CODE',
+  MfaChallengeExpired: 'MFA_CHALLENGE_EXPIRED',
+  InvalidVerificationCode: 'INVALID_VERIFICATION_CODE',
   // Billing
   CardCountryNotSupported: 'CARD_COUNTRY_NOT_SUPPORTED',
   CardDeclined: 'CARD_DECLINED',

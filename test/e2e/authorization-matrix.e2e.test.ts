@@ -4,7 +4,7 @@ import type { TeamServices } from '../../subgraphs/team/team.context';
 import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SignInDocument } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
-import { PASSWORD, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { PASSWORD, signUpUser, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 /**
@@ -67,6 +67,9 @@ const members: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMemb
 const signedIn: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'ok', member: 'ok', admin: 'ok', otherAdmin: 'ok' };
 const adminPasses: Record<Caller, Outcome> = { ...onlyAdmins, admin: 'passes' };
 const everyone: Record<Caller, Outcome> = { anonymous: 'ok', nonMember: 'ok', member: 'ok', admin: 'ok', otherAdmin: 'ok' };
+/** Signed-in operations that may still refuse on their own terms (e.g. REAUTHENTICATION_REQUIRED, INVALID_MFA_CODE). */
+const signedInPasses: Record<Caller, Outcome> = { anonymous: 'UNAUTHENTICATED', nonMember: 'passes', member: 'passes', admin: 'passes', otherAdmin: 'passes' };
+const anyonePasses: Record<Caller, Outcome> = { anonymous: 'passes', nonMember: 'passes', member: 'passes', admin: 'passes', otherAdmin: 'passes' };
 
 const rows: Row[] = [
   { name: 'Query.me', document: '{ me { id } }', path: ['me'], expect: everyone },
@@ -85,6 +88,25 @@ const rows: Row[] = [
   { name: 'Mutation.createTeam', document: 'mutation { createTeam(input: { name: "Side project" }) { id name } }', path: ['createTeam'], expect: signedIn },
   { name: 'User.sessions (own)', document: '{ me { sessions { id } } }', path: ['me', 'sessions'], expect: { ...signedIn, anonymous: 'ok' } },
   { name: 'User.teams (own)', document: '{ me { teams { role } } }', path: ['me', 'teams'], expect: { ...signedIn, anonymous: 'ok' } },
+  { name: 'User.mfa (own)', document: '{ me { mfa { enabled recoveryCodesRemaining } } }', path: ['me', 'mfa'], expect: { ...signedIn, anonymous: 'ok' } },
+  { name: 'Mutation.startMfaEnrollment', document: 'mutation { startMfaEnrollment { otpauthUri } }', path: ['startMfaEnrollment'], expect: signedInPasses },
+  { name: 'Mutation.confirmMfaEnrollment', document: 'mutation { confirmMfaEnrollment(totp: "000000") { codes } }', path: ['confirmMfaEnrollment'], expect: signedInPasses },
+  { name: 'Mutation.regenerateRecoveryCodes', document: 'mutation { regenerateRecoveryCodes { codes } }', path: ['regenerateRecoveryCodes'], expect: signedInPasses },
+  { name: 'Mutation.disableMfa', document: 'mutation { disableMfa(totp: "000000") }', path: ['disableMfa'], expect: signedInPasses },
+  {
+    name: 'Mutation.completeMfaChallenge',
+    document: 'mutation { completeMfaChallenge(challengeId: "$NOBODY", totp: "000000") { __typename } }',
+    path: ['completeMfaChallenge'],
+    expect: anyonePasses,
+  },
+  {
+    name: 'Mutation.restoreAccount',
+    document: 'mutation { restoreAccount(input: { email: "nobody.$CALLER@example.com", password: "not a password" }) { __typename } }',
+    path: ['restoreAccount'],
+    expect: anyonePasses,
+  },
+  { name: 'Mutation.requestEmailChange', document: 'mutation { requestEmailChange(newEmail: "moved.$CALLER@example.com") }', path: ['requestEmailChange'], expect: signedInPasses },
+  { name: 'Mutation.confirmEmailChange', document: 'mutation { confirmEmailChange(code: "000000") { id } }', path: ['confirmEmailChange'], expect: signedInPasses },
   { name: 'Mutation.revokeAllSessions', document: 'mutation { revokeAllSessions }', path: ['revokeAllSessions'], expect: signedIn },
   { name: 'Team.invitations', document: '{ team(id: "$TEAM") { invitations { id } } }', path: ['team', 'invitations'], expect: onlyAdmins },
   { name: 'Team.domains', document: '{ team(id: "$TEAM") { domains { id } } }', path: ['team', 'domains'], expect: onlyAdmins },
@@ -168,6 +190,16 @@ describe('Mutation.signOut', () => {
   });
 });
 
+describe('Mutation.deleteAccount', () => {
+  // Deleting is for oneself only; each signed-in caller deletes a fresh account of their own, not the matrix's.
+  it.each(callers)('for %s', async (caller) => {
+    const client = caller === 'anonymous' ? anonymous : (await signUpUser(anonymous)).client;
+    const result = await client.request('mutation { deleteAccount { restoreBefore } }');
+    if (caller === 'anonymous') expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    else expect((result.data as { deleteAccount: { restoreBefore: string } }).deleteAccount.restoreBefore).toBeTruthy();
+  });
+});
+
 describe('Subscription.creditBalanceChanged', () => {
   it.each(callers)('for %s', async (caller) => {
     const ws = clientOf(caller).ws();
@@ -229,6 +261,7 @@ describe('another team’s id where one’s own belongs', () => {
     ['team', { __typename: 'User', id: '$ADMIN' }, '... on User { teams { role } }'],
     ['identity', { __typename: 'User', id: '$ADMIN' }, '... on User { email }'],
     ['identity', { __typename: 'User', id: '$ADMIN' }, '... on User { sessions { id } }'],
+    ['identity', { __typename: 'User', id: '$ADMIN' }, '... on User { mfa { enabled } }'],
   ])('is refused by %s for %j', async (subgraph, representation, selection) => {
     const rep = JSON.parse(JSON.stringify(representation).replace('$TEAM', teamId).replace('$ADMIN', admin.id));
     const body = await entities(subgraph as keyof TestGraph['apps'], [rep], selection);

@@ -3,6 +3,15 @@ import { EventType } from '../../kit/events';
 /** How each domain event reads in the audit log: the action's name, as users search for it. */
 const descriptions: Record<string, string> = {
   [EventType.UserSignedUp]: 'SignUp',
+  [EventType.MfaEnabled]: 'EnableMfa',
+  [EventType.MfaDisabled]: 'DisableMfa',
+  [EventType.RecoveryCodesRegenerated]: 'RegenerateRecoveryCodes',
+  [EventType.RecoveryCodeUsed]: 'UseRecoveryCode',
+  [EventType.UserDeleted]: 'DeleteAccount',
+  [EventType.UserRestored]: 'RestoreAccount',
+  [EventType.UserPurged]: 'PurgeAccount',
+  [EventType.UserEmailChangeRequested]: 'RequestEmailChange',
+  [EventType.UserEmailChanged]: 'ChangeEmail',
   [EventType.TeamCreated]: 'CreateTeam',
   [EventType.TeamUpdated]: 'UpdateTeam',
   [EventType.TeamDeleted]: 'DeleteTeam',

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
 import type { IdentityContext } from '../identity.context';
-import { AuthResult, SignInInput, SignUpInput, type AuthSession } from './auth.types';
+import { AuthResult, SignInInput, SignUpInput, type AccountRestoreRequired, type AuthSession, type MfaChallenge } from './auth.types';
 
 const originOf = (ctx: IdentityContext) => ({ ip: ctx.claims.ip, userAgent: ctx.claims.userAgent });
 
@@ -16,10 +16,10 @@ export class AuthResolver {
   }
 
   @Allow(Access.Anonymous)
-  @Mutation(() => AuthResult)
-  async signIn(@Arg('input', () => SignInInput) input: SignInInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
+  @Mutation(() => AuthResult, { description: 'AuthSession, or MfaChallenge when MFA is on and no code was given, or AccountRestoreRequired for a deleted account.' })
+  async signIn(@Arg('input', () => SignInInput) input: SignInInput, @Ctx() ctx: IdentityContext): Promise<AuthSession | MfaChallenge | AccountRestoreRequired> {
     const result = await ctx.services.auth.signIn(input, originOf(ctx));
-    ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
     return result;
   }
 

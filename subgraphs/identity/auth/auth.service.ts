@@ -1,13 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../../kit/errors';
 import { EventType, type Outbox, type UserSignedUpPayload } from '../../kit/events';
-import type { UnitOfWork } from '../../kit/transaction';
+import type { Tx, UnitOfWork } from '../../kit/transaction';
+import { RESTORE_WINDOW_MS } from '../account/account.service';
+import type { MfaChallengePurpose } from '../mfa/mfa.entity';
+import { invalidMfaCode, type MfaService, type SecondFactor } from '../mfa/mfa.service';
+import type { AccountMail } from '../notification/account-mail';
 import type { SessionService, RequestOrigin } from '../session/session.service';
+import type { UserEntity } from '../user/user.entity';
 import type { UserRepository } from '../user/user.repository';
-import type { AuthSession } from './auth.types';
+import type { AccountRestoreRequired, AuthSession, MfaChallenge } from './auth.types';
 import { assertAcceptablePassword, normalizeEmail } from './credentials';
 import type { PasswordHasher } from './password-hasher';
 import type { SignInLimiter } from './sign-in-limiter';
+
+export type AuthOutcome = AuthSession | MfaChallenge | AccountRestoreRequired;
+
+export interface Credentials extends SecondFactor {
+  email: string;
+  password: string;
+}
 
 export class AuthService {
   constructor(
@@ -17,6 +29,9 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly outbox: Outbox,
     private readonly limiter: SignInLimiter,
+    private readonly mfa: MfaService,
+    private readonly mail: AccountMail,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   /** Creates an account with an email and password, signs it in, and announces the sign-up. */
@@ -50,8 +65,47 @@ export class AuthService {
     }
   }
 
-  /** The same answer for an unknown email and a wrong password, so accounts cannot be enumerated. */
-  async signIn(input: { email: string; password: string }, origin: RequestOrigin): Promise<AuthSession> {
+  /**
+   * Email and password, then: a deleted account within its window answers AccountRestoreRequired;
+   * with MFA on, a TOTP or recovery code in the input finishes in one step, otherwise MfaChallenge.
+   */
+  async signIn(input: Credentials, origin: RequestOrigin): Promise<AuthOutcome> {
+    const user = await this.verifyPassword(input, origin);
+    if (user.deletedAt) return { restoreBefore: this.restoreBefore(user.deletedAt) };
+    return this.secondFactor(user, input, origin, 'sign-in');
+  }
+
+  /** Confirms restoring a deleted account with its credentials (and second factor); signs it in. */
+  async restoreAccount(input: Credentials, origin: RequestOrigin): Promise<AuthOutcome> {
+    const user = await this.verifyPassword(input, origin);
+    if (!user.deletedAt) throw new DomainError(ErrorCode.Conflict, 'This account is not deleted; sign in instead');
+    return this.secondFactor(user, input, origin, 'restore');
+  }
+
+  /** Finishes a sign-in or restore that answered MfaChallenge. */
+  async completeMfaChallenge(challengeId: string, factor: SecondFactor, origin: RequestOrigin): Promise<AuthOutcome> {
+    const challenge = await this.mfa.attemptChallenge(challengeId);
+    const user = await this.users.findById(challenge.userId);
+    if (!user) throw new DomainError(ErrorCode.MfaChallengeExpired, 'This sign-in has expired; sign in again');
+    try {
+      return await this.uow.run(async (tx) => {
+        if (!(await this.mfa.spend(tx, user.id, factor, origin))) throw invalidMfaCode();
+        await this.mfa.completeChallenge(tx, challenge.id);
+        return this.establish(tx, user, origin, challenge.purpose);
+      });
+    } catch (err) {
+      await this.countWrongCode(err, user.email, origin);
+      throw err;
+    }
+  }
+
+  /** Wrong codes count against the same sign-in limits as wrong passwords. */
+  private async countWrongCode(err: unknown, email: string, origin: RequestOrigin): Promise<void> {
+    if (err instanceof DomainError && err.code === ErrorCode.InvalidMfaCode) await this.limiter.recordFailure(email, origin.ip);
+  }
+
+  /** The same answer for an unknown email, a wrong password and an account past its restore window. */
+  private async verifyPassword(input: Credentials, origin: RequestOrigin): Promise<UserEntity> {
     const invalid = new DomainError(ErrorCode.InvalidCredentials, 'Incorrect email or password');
     await this.limiter.assertAllowed(input.email, origin.ip);
     let email: string;
@@ -63,11 +117,53 @@ export class AuthService {
     }
     const user = await this.users.findPasswordAccountByEmail(email);
     const ok = await this.hasher.verify(user?.passwordHash ?? null, input.password);
-    if (!user || !ok) {
+    const gone = !!user?.deletedAt && this.restoreBefore(user.deletedAt) <= this.now();
+    if (!user || !ok || gone) {
       await this.limiter.recordFailure(input.email, origin.ip);
       throw invalid;
     }
-    const { token, session } = await this.uow.run((tx) => this.sessions.open(tx, user.id, origin));
+    return user;
+  }
+
+  private async secondFactor(user: UserEntity, factor: SecondFactor, origin: RequestOrigin, purpose: MfaChallengePurpose): Promise<AuthOutcome> {
+    if (!(await this.mfa.isEnabled(user.id))) return this.uow.run((tx) => this.establish(tx, user, origin, purpose));
+    if (!factor.totp && !factor.recoveryCode) {
+      const challenge = await this.uow.run((tx) => this.mfa.createChallenge(tx, user.id, purpose));
+      return { challengeId: challenge.id };
+    }
+    try {
+      return await this.uow.run(async (tx) => {
+        if (!(await this.mfa.spend(tx, user.id, factor, origin))) throw invalidMfaCode();
+        return this.establish(tx, user, origin, purpose);
+      });
+    } catch (err) {
+      await this.countWrongCode(err, user.email, origin);
+      throw err;
+    }
+  }
+
+  /** Opens the session (restoring the account first when that is the purpose) and tells the user by mail. */
+  private async establish(tx: Tx, user: UserEntity, origin: RequestOrigin, purpose: MfaChallengePurpose): Promise<AuthSession> {
+    if (purpose === 'restore') {
+      if (!(await this.users.restore(tx, user.id, new Date(this.now().getTime() - RESTORE_WINDOW_MS)))) {
+        throw new DomainError(ErrorCode.InvalidCredentials, 'Incorrect email or password');
+      }
+      await this.outbox.enqueue(tx, {
+        type: EventType.UserRestored,
+        aggregateId: user.id,
+        teamId: null,
+        actor: { userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
+        payload: { userId: user.id },
+      });
+    } else if (user.deletedAt) {
+      throw new DomainError(ErrorCode.MfaChallengeExpired, 'This sign-in has expired; sign in again');
+    }
+    const { token, session } = await this.sessions.open(tx, user.id, origin);
+    await this.mail.signedIn(tx, user.email, { ...origin, approximateLocation: null }, session.createdAt);
     return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
+  }
+
+  private restoreBefore(deletedAt: Date): Date {
+    return new Date(deletedAt.getTime() + RESTORE_WINDOW_MS);
   }
 }

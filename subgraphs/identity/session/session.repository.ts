@@ -40,6 +40,12 @@ export class SessionRepository {
     return result.affected ?? 0;
   }
 
+  /** Ends every session of the user, in the caller's transaction. */
+  async revokeAllInTx(tx: Tx, userId: string, at: Date): Promise<number> {
+    const result = await tx.getRepository(SessionEntity).update({ userId, revokedAt: IsNull() }, { revokedAt: at });
+    return result.affected ?? 0;
+  }
+
   /** Revokes the user's session; false when no such active session exists. */
   async revoke(userId: string, id: string, at: Date): Promise<boolean> {
     const result = await this.uow.reader.getRepository(SessionEntity).update({ id, userId, revokedAt: IsNull() }, { revokedAt: at });

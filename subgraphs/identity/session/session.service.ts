@@ -91,6 +91,11 @@ export class SessionService {
     return this.sessions.revokeAllExcept(userId, caller.sessionId, this.now());
   }
 
+  /** Ends every session of the user at once (account deletion), in the caller's transaction. */
+  endAll(tx: Tx, userId: string): Promise<number> {
+    return this.sessions.revokeAllInTx(tx, userId, this.now());
+  }
+
   async signOut(caller: Session): Promise<boolean> {
     const userId = caller.requireUserId();
     return this.sessions.revoke(userId, caller.sessionId!, this.now());

@@ -1,5 +1,6 @@
 import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
+import { MfaStatus } from '../mfa/mfa.types';
 import { SessionType } from '../session/session.type';
 
 @Directive('@key(fields: "id")')
@@ -16,4 +17,9 @@ export class UserType {
   @Allow(Access.Self, { user: 'root.id' })
   @Field(() => [SessionType])
   sessions?: SessionType[];
+
+  /** Resolved by a field resolver; the user's own only. */
+  @Allow(Access.Self, { user: 'root.id' })
+  @Field(() => MfaStatus)
+  mfa?: MfaStatus;
 }

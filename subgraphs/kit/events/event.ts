@@ -43,6 +43,15 @@ export function createEvent<T>(source: string, event: NewEvent<T>): DomainEvent<
 /** The event types the subgraphs publish, with their payloads (version 1). */
 export const EventType = {
   UserSignedUp: 'identity.user.signed_up',
+  MfaEnabled: 'identity.mfa.enabled',
+  MfaDisabled: 'identity.mfa.disabled',
+  RecoveryCodesRegenerated: 'identity.mfa.recovery_codes_regenerated',
+  RecoveryCodeUsed: 'identity.mfa.recovery_code_used',
+  UserDeleted: 'identity.user.deleted',
+  UserRestored: 'identity.user.restored',
+  UserPurged: 'identity.user.purged',
+  UserEmailChangeRequested: 'identity.user.email_change_requested',
+  UserEmailChanged: 'identity.user.email_changed',
   TeamCreated: 'team.created',
   TeamUpdated: 'team.updated',
   TeamDeleted: 'team.deleted',
@@ -64,6 +73,14 @@ export const EventType = {
 } as const;
 
 export interface UserSignedUpPayload {
+  userId: string;
+  email: string;
+}
+/** `identity.user.deleted`, `identity.user.restored`, `identity.user.purged`: other subgraphs drop what they hold on purge. */
+export interface UserLifecyclePayload {
+  userId: string;
+}
+export interface UserEmailChangedPayload {
   userId: string;
   email: string;
 }
