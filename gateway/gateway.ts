@@ -13,17 +13,21 @@ import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgrap
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
-import { defaultLimits, operationLimitPlugins, type OperationLimits } from './limits.plugin';
+import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
 import { GatewayMetrics, useMetrics } from './metrics';
 import { defaultRateLimits, useRateLimits } from './rate-limit.plugin';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
-import { documentHash, isManagementKey, loadTrustedDocuments, refuseRequest } from './request-guards';
+import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
 import { lostAccess, PrincipalResolver } from './principal-resolver';
 
 export const GRAPHQL_PATH = '/graphql';
 
 /** Which subgraph receives each third-party callback under /webhooks/. */
 const WEBHOOK_OWNERS: Record<string, SubgraphName> = { 'github/secret-scanning': 'team' };
+
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
+}
 
 /** The public front door: one port for GraphQL over HTTP and graphql-ws. */
 export class Gateway {
@@ -102,7 +106,8 @@ export class Gateway {
       if (path === '/metrics') return void this.serveMetrics(res);
       if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
       const refusal = refuseRequest(req, this.limits.maxBodyBytes);
-      if (refusal) return void res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }));
+      if (refusal) return void refuse(res, refusal);
+      if (req.method === 'POST' && path === GRAPHQL_PATH) return void this.handlePost(req, res);
       return void this.runtime(req, res);
     });
     // Slow clients do not get to hold connections open: the whole request within 30 s.
@@ -135,6 +140,9 @@ export class Gateway {
         execute: (args) => (args.rootValue as RootValue).execute(args) as never,
         subscribe: (args) => (args.rootValue as RootValue).subscribe(args) as never,
         onSubscribe: async (ctx, _id, params) => {
+          if (params.variables && longestString(params.variables) > this.limits.maxVariableStringLength) {
+            return [new GraphQLError('Variables too large', { extensions: { code: 'VARIABLES_TOO_LARGE' } })];
+          }
           const socketPrincipal = this.sockets.get(ctx.extra.socket)?.principal;
           if (this.config.trustedDocumentsForKeys && socketPrincipal?.kind === 'management-key' && !this.trustedDocuments.has(documentHash(params.query))) {
             return [new GraphQLError('Only trusted documents are accepted from management keys', { extensions: { code: 'PERSISTED_QUERY_ONLY' } })];
@@ -149,10 +157,16 @@ export class Gateway {
           try {
             document = parse(params.query);
           } catch (err) {
-            return [err as never];
+            return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           }
           const resolvedSchema = schema ?? (await runtime.getSchema());
-          const errors = validate(resolvedSchema, document);
+          let errors: readonly GraphQLError[];
+          try {
+            errors = validate(resolvedSchema, document);
+          } catch (err) {
+            // Limits reject by throwing during validation; the client gets them as errors.
+            return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+          }
           if (errors.length) return errors;
           return {
             schema: resolvedSchema,
@@ -175,6 +189,32 @@ export class Gateway {
     this.revalidation.unref();
     this.logger.info({ port: this.port }, `gateway ready at http://${host}:${this.port}${GRAPHQL_PATH}`);
     return this.port;
+  }
+
+  /** Reads the (size-checked) body first, so malformed requests get a clear 400 before GraphQL. */
+  private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > this.limits.maxBodyBytes) return refuse(res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
+        chunks.push(chunk as Buffer);
+      }
+      const raw = Buffer.concat(chunks);
+      const refusal = refuseBody(raw, this.limits.maxBatch);
+      if (refusal) return refuse(res, refusal);
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
+      const response = await this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers, body: raw }, { req, res });
+      res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+      res.end(Buffer.from(await response.arrayBuffer()));
+    } catch (err) {
+      this.logger.error({ err }, 'request failed');
+      if (!res.headersSent) refuse(res, { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+    }
   }
 
   private async serveMetrics(res: ServerResponse): Promise<void> {

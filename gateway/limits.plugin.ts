@@ -18,6 +18,8 @@ export interface OperationLimits {
   maxBodyBytes: number;
   /** Characters of one document. */
   maxDocumentLength: number;
+  /** Characters of any one string in the variables. */
+  maxVariableStringLength: number;
 }
 
 /** Generous for every operation the console sends, hostile to anything built to exhaust us. */
@@ -30,7 +32,16 @@ export const defaultLimits: OperationLimits = {
   maxBatch: 5,
   maxBodyBytes: 256 * 1024,
   maxDocumentLength: 32 * 1024,
+  maxVariableStringLength: 10_000,
 };
+
+export function longestString(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length;
+  if (depth > 20 || value === null || typeof value !== 'object') return depth > 20 ? Infinity : 0;
+  let longest = 0;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) longest = Math.max(longest, longestString(v, depth + 1));
+  return longest;
+}
 
 const codes: Record<string, string> = {
   'max-depth': 'QUERY_TOO_DEEP',
@@ -63,6 +74,16 @@ export function operationLimitPlugins(limits: OperationLimits, production: boole
     {
       onValidate({ addValidationRule }: { addValidationRule: (rule: unknown) => void }) {
         addValidationRule(costLimitRule(limits.maxCost, exposeLimits));
+      },
+      onParams({ params }: { params: { variables?: unknown; query?: unknown } }) {
+        if (typeof params !== 'object' || params === null || Array.isArray(params) || (params.query !== undefined && typeof params.query !== 'string')) {
+          throw new GraphQLError('A GraphQL request is an object with a query string', { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+        }
+        if (params.variables && longestString(params.variables) > limits.maxVariableStringLength) {
+          throw new GraphQLError(exposeLimits ? `Variables hold a string over ${limits.maxVariableStringLength} characters (or nest too deep)` : 'Variables too large', {
+            extensions: { code: 'VARIABLES_TOO_LARGE', http: { status: 413 } },
+          });
+        }
       },
       onParse({ params }: { params: { source: string | { body: string } } }) {
         const source = typeof params.source === 'string' ? params.source : params.source.body;

@@ -19,10 +19,10 @@ function isList(type: GraphQLOutputType | null | undefined): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
-/** The size a list field asks for: `first`/`limit` when literal, the cap when a variable. */
-function listSize(node: FieldNode): number {
+/** The size a field asks for with `first`/`limit`: the literal (capped), the cap for a variable, or none. */
+function requestedSize(node: FieldNode): number | undefined {
   const arg = node.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'limit');
-  if (!arg) return DEFAULT_LIST_SIZE;
+  if (!arg) return undefined;
   if (arg.value.kind === Kind.INT) return Math.max(1, Math.min(LIST_SIZE_CAP, Number(arg.value.value)));
   return LIST_SIZE_CAP;
 }
@@ -44,29 +44,39 @@ export function costLimitRule(maxCost: number, exposeLimits: boolean) {
         const rootType = context.getSchema().getRootType(operation.operation);
         if (!rootType) return;
         let total = 0;
-        const visit = (selections: readonly import('graphql').SelectionNode[], parent: import('graphql').GraphQLNamedType, multiplier: number, seen: Set<string>) => {
+        // `sized`: the enclosing field already set the page size (a connection's `first`), so the
+        // list right inside it (its `edges`) is that page, not another multiplier.
+        const visit = (selections: readonly import('graphql').SelectionNode[], parent: import('graphql').GraphQLNamedType, multiplier: number, seen: Set<string>, sized: boolean) => {
           for (const selection of selections) {
             if (total > maxCost) return;
             if (selection.kind === Kind.FIELD) {
               total += multiplier;
               if (!selection.selectionSet) continue;
               const fieldDef = 'getFields' in parent ? (parent as import('graphql').GraphQLObjectType).getFields()[selection.name.value] : undefined;
-              const next = isList(fieldDef?.type) ? multiplier * listSize(selection) : multiplier;
+              const requested = requestedSize(selection);
+              let next = multiplier;
+              let childSized = false;
+              if (requested !== undefined) {
+                next = multiplier * requested;
+                childSized = !isList(fieldDef?.type);
+              } else if (isList(fieldDef?.type) && !sized) {
+                next = multiplier * DEFAULT_LIST_SIZE;
+              }
               const child = fieldDef ? getNamedType(fieldDef.type) : parent;
-              visit(selection.selectionSet.selections, child, next, seen);
+              visit(selection.selectionSet.selections, child, next, seen, childSized);
             } else if (selection.kind === Kind.INLINE_FRAGMENT) {
               const typed = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
-              visit(selection.selectionSet.selections, typed ?? parent, multiplier, seen);
+              visit(selection.selectionSet.selections, typed ?? parent, multiplier, seen, sized);
             } else {
               const name = selection.name.value;
               const fragment = fragments.get(name);
               if (!fragment || seen.has(name)) continue; // cycles are reported by GraphQL's own rule
               const typed = context.getSchema().getType(fragment.typeCondition.name.value) ?? parent;
-              visit(fragment.selectionSet.selections, typed, multiplier, new Set([...seen, name]));
+              visit(fragment.selectionSet.selections, typed, multiplier, new Set([...seen, name]), sized);
             }
           }
         };
-        visit(operation.selectionSet.selections, rootType, 1, new Set());
+        visit(operation.selectionSet.selections, rootType, 1, new Set(), false);
         costs.set(context.getDocument(), Math.max(costs.get(context.getDocument()) ?? 0, total));
         if (total > maxCost) {
           context.reportError(

@@ -25,6 +25,32 @@ export function refuseRequest(req: IncomingMessage, maxBodyBytes: number): Refus
   return undefined;
 }
 
+function isOperation(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { query, variables, operationName, extensions } = value as Record<string, unknown>;
+  if (query !== undefined && typeof query !== 'string') return false;
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return false;
+  return extensions === undefined || extensions === null || typeof extensions === 'object';
+}
+
+/** A JSON body that is one operation (or a small batch of them); anything else is a 400 with a code. */
+export function refuseBody(raw: Buffer, maxBatch: number): Refusal | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { status: 400, code: 'BAD_REQUEST', message: 'The body is not valid JSON' };
+  }
+  if (Array.isArray(body)) {
+    if (body.length === 0 || body.length > maxBatch) return { status: 400, code: 'BATCH_TOO_LARGE', message: `A batch holds 1 to ${maxBatch} operations` };
+    if (!body.every(isOperation)) return { status: 400, code: 'BAD_REQUEST', message: 'Each batched item must be a GraphQL request object' };
+    return undefined;
+  }
+  if (!isOperation(body)) return { status: 400, code: 'BAD_REQUEST', message: 'A GraphQL request is an object with a query string' };
+  return undefined;
+}
+
 export const isManagementKey = (authorization: string | null | undefined) => /^Bearer\s+cgm_/i.test(authorization ?? '');
 
 /** Hash of a document as clients send it in `extensions.persistedQuery.sha256Hash`. */

@@ -1,0 +1,95 @@
+import { MeDocument, TeamBalanceDocument } from '../operations/generated';
+import type { SubgraphConfig } from '../../subgraphs/kit/config';
+import { SubgraphApp, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
+import { subgraphs } from '../../subgraphs';
+import { GraphClient } from '../support/client';
+import { signUpUserWithTeam } from '../support/factories';
+import { startGraph, type TestGraph } from '../support/graph';
+
+const code = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
+
+describe('metrics', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph();
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  it('counts operations, subgraph requests and rejections at /metrics', async () => {
+    const anonymous = new GraphClient(graph.url);
+    for (let i = 0; i < 3; i++) await anonymous.request(MeDocument);
+    await signUpUserWithTeam(anonymous);
+    await anonymous.request('{ me { teams { team { members { user { teams { team { members { user { teams { team { members { user { id } } } } } } } } } } } } } }');
+    const text = await (await fetch(graph.url.replace('/graphql', '/metrics'))).text();
+    const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? 0);
+    expect(value(/graphql_operations_total\{type="query",fields="me"\} (\d+)/)).toBeGreaterThanOrEqual(3);
+    expect(value(/graphql_subgraph_request_duration_seconds_count\{subgraph="identity"\} (\d+)/)).toBeGreaterThan(0);
+    expect(value(/graphql_rejections_total\{code="QUERY_TOO_DEEP"\} (\d+)/)).toBe(1);
+    expect(text).toMatch(/graphql_operation_duration_seconds_bucket/);
+  });
+});
+
+describe('rate limits', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph({ rateLimits: { windowMs: 60_000, operationsPerIp: 5, operationsPerPrincipal: 1000, costPerWindow: 1_000_000, sensitivePerIp: 3 } });
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  it('limits anonymous callers per address, with RATE_LIMITED, 429 and a retry hint', async () => {
+    const anonymous = new GraphClient(graph.url);
+    // Sign-ups spend the same address's budget; count from a fresh window of our own.
+    const results = [];
+    for (let i = 0; i < 7; i++) results.push(await anonymous.request(MeDocument));
+    const limited = results.filter((r) => code(r) === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThanOrEqual(2);
+    expect(limited[0].status).toBe(429);
+    expect(limited[0].errors?.[0].extensions?.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('limits sign-in attempts per address more tightly', async () => {
+    const anonymous = new GraphClient(graph.url);
+    const attempts = [];
+    for (let i = 0; i < 5; i++) {
+      attempts.push(await anonymous.request('mutation ($i: SignInInput!) { signIn(input: $i) { __typename } }', { i: { email: `guess${i}@example.com`, password: 'nope nope nope' } }));
+    }
+    expect(attempts.slice(-2).every((r) => code(r) === 'RATE_LIMITED')).toBe(true);
+  });
+});
+
+describe('a subgraph that fails and comes back', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph();
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  it('gives partial data while it is down and is used again once it is back, without restarting the gateway', async () => {
+    const user = await signUpUserWithTeam(new GraphClient(graph.url));
+    const query = `{ me { id } team(id: "${user.personalTeamId}") { id creditBalance { available { ticks } } } }`;
+    expect((await user.client.request(query)).errors).toBeUndefined();
+
+    const billing = graph.apps.billing;
+    const port = billing.port;
+    const config: SubgraphConfig = { ...billing.config, port };
+    await billing.stop();
+    const down = await user.client.request(query);
+    expect((down.data as { me: { id: string } }).me.id).toBe(user.id);
+    expect(down.errors?.length).toBeGreaterThan(0);
+    expect(JSON.stringify(down.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+
+    const revived = new SubgraphApp(subgraphs.billing as SubgraphDefinition<unknown, unknown>, config);
+    await revived.start();
+    graph.apps.billing = revived;
+    const back = await user.client.request(query);
+    expect(back.errors).toBeUndefined();
+    expect((back.data as { team: { creditBalance: { available: { ticks: string } } } }).team.creditBalance.available.ticks).toBe('0');
+    expect((await user.client.request(TeamBalanceDocument, { id: user.personalTeamId })).errors).toBeUndefined();
+  });
+});
