@@ -4,6 +4,7 @@ import type { RequestContext } from '../kit/subgraph';
 import type { ApiKeyEntity } from './api-key/api-key.entity';
 import type { ApiKeyService } from './api-key/api-key.service';
 import type { ApiKeyVerifier } from './api-key/api-key-verifier';
+import type { DirectoryRepository } from './directory/directory.repository';
 import type { DomainService } from './domain/domain.service';
 import type { SecretScanningService } from './leak/secret-scanning.service';
 import type { MailSender } from '../kit/mail/mail-sender';
@@ -13,6 +14,7 @@ import type { TeamService } from './team/team.service';
 import type { TeamMemberType, TeamType } from './team/team.types';
 
 export interface TeamServices {
+  directory: DirectoryRepository;
   teams: TeamService;
   members: MemberService;
   domains: DomainService;

@@ -192,12 +192,13 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    it('publishes its port, is health-checked on /readyz and starts after every subgraph is healthy', () => {
+    it('publishes its port, is health-checked on /readyz and starts after every subgraph and Redis are healthy', () => {
       const port = loadGatewayConfig(env).port;
       expect((service.ports ?? []).map(String)).toContain(`${port}:${port}`);
       expect(healthcheckCommand(service)).toContain(`http://127.0.0.1:${port}/readyz`);
       expect(service.command).toEqual(['node', 'dist/gateway/main.js']);
-      expect(dependencyConditions(service)).toEqual(Object.fromEntries(subgraphNames.map((n) => [n, 'service_healthy'])));
+      expect(dependencyConditions(service)).toEqual({ ...Object.fromEntries(subgraphNames.map((n) => [n, 'service_healthy'])), redis: 'service_healthy' });
+      expect(loadGatewayConfig(env).redisUrl).toBe('redis://redis:6379');
     });
   });
 });

@@ -8,6 +8,10 @@ export class DirectoryRepository {
     await tx.createQueryBuilder().insert().into(DirectoryUserEntity).values({ userId, email }).orUpdate(['email'], ['user_id']).execute();
   }
 
+  async forget(tx: Tx, userId: string): Promise<void> {
+    await tx.getRepository(DirectoryUserEntity).delete({ userId });
+  }
+
   findByUser(userId: string): Promise<DirectoryUserEntity[]> {
     return this.uow.reader.getRepository(DirectoryUserEntity).findBy({ userId });
   }

@@ -1,0 +1,23 @@
+import type { EntityManager } from 'typeorm';
+import { EventType, type DomainEvent, type EventConsumer, type UserEmailChangedPayload, type UserLifecyclePayload } from '../../kit/events';
+import type { DirectoryRepository } from './directory.repository';
+
+/** Keeps Team's copy of accounts' emails current: a changed email moves, a purged account goes. */
+export class DirectoryConsumer implements EventConsumer {
+  readonly name = 'team.directory';
+
+  constructor(private readonly directory: DirectoryRepository) {}
+
+  handles(event: DomainEvent): boolean {
+    return event.type === EventType.UserEmailChanged || event.type === EventType.UserPurged;
+  }
+
+  async apply(event: DomainEvent, tx: EntityManager): Promise<void> {
+    if (event.type === EventType.UserEmailChanged) {
+      const { userId, email } = event.payload as unknown as UserEmailChangedPayload;
+      await this.directory.record(tx, userId, email);
+    } else {
+      await this.directory.forget(tx, (event.payload as unknown as UserLifecyclePayload).userId);
+    }
+  }
+}
