@@ -45,6 +45,7 @@ export class Gateway {
   /** Open WebSocket connections with the session they were opened with. */
   private readonly sockets = new Map<WebSocket, { token: string; principal: Awaited<ReturnType<PrincipalResolver['resolve']>> }>();
   private revalidation?: NodeJS.Timeout;
+  private readiness?: { at: number; subgraphs: Record<string, string> };
   port = 0;
 
   constructor(private readonly config: GatewayConfig) {
@@ -99,10 +100,7 @@ export class Gateway {
     this.http = createServer((req, res) => {
       const path = (req.url ?? '').split('?')[0];
       if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      if (path === '/readyz') {
-        const ready = !this.draining && this.port > 0;
-        return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
-      }
+      if (path === '/readyz') return void this.serveReadiness(res);
       if (path === '/metrics') return void this.serveMetrics(res);
       if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
       const refusal = refuseRequest(req, this.limits.maxBodyBytes);
@@ -215,6 +213,30 @@ export class Gateway {
       this.logger.error({ err }, 'request failed');
       if (!res.headersSent) refuse(res, { status: 500, code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
     }
+  }
+
+  /**
+   * Ready when not draining and Identity and Team (every request's authentication) answer their
+   * own /readyz; the others are reported, since the gateway serves partial data without them.
+   */
+  private async serveReadiness(res: ServerResponse): Promise<void> {
+    const now = Date.now();
+    if (!this.readiness || now - this.readiness.at > 1000) {
+      const entries = await Promise.all(
+        subgraphNames.map(async (name) => {
+          try {
+            const r = await fetch(new URL('/readyz', this.config.subgraphUrls[name]), { signal: AbortSignal.timeout(1000) });
+            return [name, r.ok ? 'ready' : 'not ready'] as const;
+          } catch {
+            return [name, 'unreachable'] as const;
+          }
+        }),
+      );
+      this.readiness = { at: now, subgraphs: Object.fromEntries(entries) };
+    }
+    const { subgraphs } = this.readiness;
+    const ready = !this.draining && this.port > 0 && subgraphs.identity === 'ready' && subgraphs.team === 'ready';
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'not ready', subgraphs }));
   }
 
   private async serveMetrics(res: ServerResponse): Promise<void> {

@@ -83,6 +83,10 @@ describe('a subgraph that fails and comes back', () => {
     expect((down.data as { me: { id: string } }).me.id).toBe(user.id);
     expect(down.errors?.length).toBeGreaterThan(0);
     expect(JSON.stringify(down.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+    await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache
+    const readiness = await fetch(graph.url.replace('/graphql', '/readyz'));
+    expect(readiness.status).toBe(200);
+    expect((await readiness.json()).subgraphs).toMatchObject({ identity: 'ready', team: 'ready', billing: 'unreachable' });
 
     const revived = new SubgraphApp(subgraphs.billing as SubgraphDefinition<unknown, unknown>, config);
     await revived.start();
