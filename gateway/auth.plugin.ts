@@ -1,7 +1,9 @@
 import { createGraphQLError } from '@graphql-tools/utils';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { context as otelContext, trace } from '@opentelemetry/api';
 import { signAssertion, type Principal } from '../subgraphs/kit/auth';
+import { traceHeaders } from '../subgraphs/kit/tracing';
 import type { Logger } from '../subgraphs/kit/logger';
 import { InvalidSessionError, type PrincipalResolver } from './principal-resolver';
 import { ServiceTokens } from './service-tokens';
@@ -16,6 +18,8 @@ export interface ConsoleGatewayContext {
   /** Whose budget this operation spends: the principal, or nothing for anonymous callers. */
   rateLimitKey?: string;
   clientIp?: string;
+  /** Continues the operation's trace in the subgraphs. */
+  traceparent?: string;
 }
 
 interface IncomingContext {
@@ -82,7 +86,9 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
       const origin = originOf(context);
       const rateLimitKey =
         principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;
+      const active = trace.getSpan(otelContext.active());
       extendContext({
+        traceparent: active ? (traceHeaders(active).traceparent ?? '') : '',
         requestId,
         rateLimitKey,
         clientIp: origin.ip,

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
+import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
 import { tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
@@ -39,6 +40,7 @@ export class Gateway {
   private draining = false;
   private readonly principals: PrincipalResolver;
   readonly metrics = new GatewayMetrics();
+  private readonly tracing: Tracing;
   readonly limits: OperationLimits = defaultLimits;
   private readonly rateLimiter: RateLimiter;
   private readonly trustedDocuments: Map<string, string>;
@@ -53,11 +55,15 @@ export class Gateway {
     const principals = new PrincipalResolver(config.subgraphUrls, config.internalAuthSecret);
     this.principals = principals;
     const production = config.env === 'production';
+    this.tracing = createTracing('gateway', config.otlpEndpoint);
     this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
     this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
     const transportEntries: Record<string, object> = {
       '*': {
-        headers: [[ASSERTION_HEADER, '{context.consoleAssertion}']],
+        headers: [
+          [ASSERTION_HEADER, '{context.consoleAssertion}'],
+          ['traceparent', '{context.traceparent}'],
+        ],
         options: {
           // Subscriptions reach the owning subgraph over graphql-ws, carrying the same assertion.
           subscriptions: { kind: 'ws', location: GRAPHQL_PATH, options: { connectionParams: { assertion: '{context.consoleAssertion}' } } },
@@ -206,7 +212,9 @@ export class Gateway {
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
-      const response = await this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers, body: raw }, { req, res });
+      const response = await withServerSpan(this.tracing, 'gateway graphql', extractContext(req.headers), { 'service.name': 'gateway' }, () =>
+        Promise.resolve(this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers, body: raw }, { req, res })),
+      );
       res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (err) {
@@ -296,6 +304,7 @@ export class Gateway {
     this.draining = true;
     clearInterval(this.revalidation);
     await this.rateLimiter.close();
+    await this.tracing.shutdown();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     for (const client of this.ws.clients) client.close(1001, 'Server shutting down');

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join, relative } from 'node:path';
-import { Kind, parse, print } from 'graphql';
+import { Kind, parse, print, visit, type DocumentNode } from 'graphql';
 import codegenConfig from '../codegen';
 import { defaultPorts, subgraphNames } from '../subgraphs/kit/config';
 import { protectedFields, renderAccessMatrix, type ProtectedField } from '../subgraphs/kit/access-matrix';
@@ -53,9 +53,22 @@ async function main(): Promise<void> {
   const trusted: Record<string, string> = {};
   for (const file of readdirSync(join(root, 'test/operations')).filter((f) => f.endsWith('.graphql')).sort()) {
     const document = parse(readFileSync(join(root, 'test/operations', file), 'utf8'));
-    const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+    const fragments = new Map(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
     for (const operation of document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION)) {
-      const text = print({ kind: Kind.DOCUMENT, definitions: [operation, ...fragments] });
+      // Only the fragments this operation uses, directly or through other fragments (as codegen does).
+      const used = new Set<string>();
+      const collect = (node: unknown) => {
+        visit(node as DocumentNode, {
+          FragmentSpread(spread) {
+            if (used.has(spread.name.value)) return;
+            used.add(spread.name.value);
+            const fragment = fragments.get(spread.name.value);
+            if (fragment) collect(fragment);
+          },
+        });
+      };
+      collect(operation);
+      const text = print({ kind: Kind.DOCUMENT, definitions: [operation, ...[...used].flatMap((n) => (fragments.has(n) ? [fragments.get(n)!] : []))] });
       trusted[createHash('sha256').update(text).digest('hex')] = text;
     }
   }

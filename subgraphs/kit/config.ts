@@ -55,6 +55,8 @@ export interface SubgraphConfig {
   dnsResolvers: string[];
   /** Where GitHub publishes the keys that sign secret-scanning reports. */
   secretScanningKeysUrl: string;
+  /** OTLP/HTTP endpoint traces are exported to; none when absent. */
+  otlpEndpoint?: string;
   /** Audit only: how many days audit events are kept. */
   auditRetentionDays?: number;
   /** Billing rules (Billing only; the defaults when absent). */
@@ -180,6 +182,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
     DNS_RESOLVERS: z.string().default(''),
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
@@ -200,6 +203,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     shutdownGraceMs: base.SHUTDOWN_GRACE_MS as number,
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
+    otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
     ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
     ...(name === 'identity'
@@ -228,6 +232,8 @@ export interface GatewayConfig {
   /** Management keys may send only operations from the trusted-documents manifest. */
   trustedDocumentsForKeys?: boolean;
   trustedDocumentsPath?: string;
+  /** OTLP/HTTP endpoint traces are exported to; none when absent. */
+  otlpEndpoint?: string;
   /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
   usageReporterTokens?: string[];
 }
@@ -256,6 +262,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     RATE_LIMIT_SIGN_IN_PER_IP: z.coerce.number().int().min(1).default(30),
     TRUSTED_DOCUMENTS_FOR_KEYS: z.enum(['true', 'false']).default('true'),
     TRUSTED_DOCUMENTS_PATH: z.string().default('schema/trusted-documents.json'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     USAGE_REPORTER_TOKENS: z
       .string()
       .default('')
@@ -284,6 +291,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     },
     trustedDocumentsForKeys: c.TRUSTED_DOCUMENTS_FOR_KEYS === 'true',
     trustedDocumentsPath: c.TRUSTED_DOCUMENTS_PATH,
+    otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
     usageReporterTokens: c.USAGE_REPORTER_TOKENS,
   };
 }

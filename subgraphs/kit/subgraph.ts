@@ -7,6 +7,7 @@ import type { AssertionClaims } from './auth';
 import type { SubgraphConfig, SubgraphName } from './config';
 import { createDataSource, migrate, type StatementLog } from './database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './federation';
+import { createTracing, type Tracing } from './tracing';
 import { ConsumerRunner, createEventBus, Outbox, OutboxRelay, type EventBus, type EventConsumer } from './events';
 import { GraphQLHttpServer, type InternalRoute, type WebhookRoute } from './http/server';
 import { createLogger, type Logger } from './logger';
@@ -90,6 +91,7 @@ export class SubgraphApp<TServices, TLoaders> {
   consumerRunner!: ConsumerRunner;
   consumers: EventConsumer[] = [];
   private workers: Worker[] = [];
+  private tracing?: Tracing;
   port = 0;
   private server?: GraphQLHttpServer<RequestContext<TServices, TLoaders>>;
   private relayPool?: Pool;
@@ -136,7 +138,9 @@ export class SubgraphApp<TServices, TLoaders> {
 
     if (this.options.serve === false) return 0;
     const schema = await buildFederatedSchema(definition.schema);
+    this.tracing = createTracing(definition.name, config.otlpEndpoint);
     this.server = new GraphQLHttpServer({
+      tracing: this.tracing,
       name: definition.name,
       schema,
       logger,
@@ -207,6 +211,7 @@ export class SubgraphApp<TServices, TLoaders> {
       await this.relayPool?.end().catch(() => undefined);
       await this.infra?.live.close();
       if (this.infra?.dataSource.isInitialized) await this.infra.dataSource.destroy();
+      await this.tracing?.shutdown();
       this.logger.info(`${this.definition.name} subgraph stopped`);
     })();
     return this.stopping;

@@ -82,6 +82,8 @@ export async function startGraph(
     rateLimits?: GatewayConfig['rateLimits'];
     /** Gateway in production mode: no introspection, no field suggestions, limits not echoed. */
     production?: boolean;
+    /** Export traces of every service to this OTLP/HTTP endpoint. */
+    otlpEndpoint?: string;
   } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
@@ -89,7 +91,7 @@ export async function startGraph(
   const usageReporterToken = randomBytes(32).toString('hex');
   const apps = {} as Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   for (const name of subgraphNames) {
-    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus, options.billing), ...options.subgraphs };
+    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus, options.billing), ...options.subgraphs, otlpEndpoint: options.otlpEndpoint };
     const app = new SubgraphApp(subgraphs[name] as SubgraphDefinition<unknown, unknown>, config);
     await app.start();
     apps[name] = app;
@@ -108,6 +110,7 @@ export async function startGraph(
     // Tests fire many operations from one address; the rate-limit tests set their own limits.
     rateLimits: options.rateLimits ?? { windowMs: 60_000, operationsPerPrincipal: 1e6, operationsPerIp: 1e6, costPerWindow: 1e9, sensitivePerIp: 1e6 },
     env: options.production ? 'production' : 'test',
+    otlpEndpoint: options.otlpEndpoint,
     usageReporterTokens: [usageReporterToken],
   });
   await gateway.listen();

@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { ASSERTION_HEADER, verifyAssertion, type AssertionClaims } from '../auth';
 import { formatError } from '../errors';
 import type { Logger } from '../logger';
+import { extractContext, withServerSpan, type Tracing } from '../tracing';
 import { HttpError, readBody, sendGraphQLError, sendJson } from './body';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -35,6 +36,7 @@ export interface GraphQLServerOptions<TContext extends BaseContext> {
   internalRoutes?: Record<string, InternalRoute>;
   webhooks?: Record<string, WebhookRoute>;
   introspection?: boolean;
+  tracing?: Tracing;
 }
 
 /**
@@ -161,10 +163,15 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const requestId = claims.requestId || randomUUID();
-    const response = await this.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => this.options.createContext(claims, requestId),
-    });
+    const execute = () =>
+      this.apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+        context: async () => this.options.createContext(claims, requestId),
+      });
+    const tracing = this.options.tracing;
+    const response = tracing
+      ? await withServerSpan(tracing, `${this.options.name} graphql`, extractContext(req.headers), { 'service.name': this.options.name, 'request.id': requestId }, execute)
+      : await execute();
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
