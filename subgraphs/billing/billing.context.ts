@@ -6,6 +6,7 @@ import type { BillingInformationEntity } from './information/billing-information
 import type { BillingInformationService } from './information/billing-information.service';
 import type { InvoiceService, InvoiceView } from './invoice/invoice.service';
 import type { CreditRefundService } from './refund/credit-refund.service';
+import type { UsageReportService } from './usage-report/usage-report.service';
 import type { MeteringService } from './metering/metering.service';
 import type { PaymentMethodEntity } from './payment/payment-method.entity';
 import type { PaymentMethodService } from './payment/payment-method.service';
@@ -21,6 +22,7 @@ export interface BillingServices {
   billingInformation: BillingInformationService;
   refunds: CreditRefundService;
   invoices: InvoiceService;
+  usageReports: UsageReportService;
 }
 
 export interface BillingLoaders {

@@ -24,6 +24,9 @@ import { InvoiceService } from './invoice/invoice.service';
 import { BillingInvoices1733200000000 } from './migrations/1733200000000-billing-invoices';
 import { CreditRefundResolver } from './refund/credit-refund.resolver';
 import { CreditRefundService } from './refund/credit-refund.service';
+import { UsageReportRepository } from './usage-report/usage-report.repository';
+import { TeamUsageResolver } from './usage-report/usage-report.resolver';
+import { UsageReportService } from './usage-report/usage-report.service';
 import { MeteringResolver } from './metering/metering.resolver';
 import { MeteringService } from './metering/metering.service';
 import { UsageRepository } from './metering/usage.repository';
@@ -44,7 +47,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
   schema: {
     resolvers: [
       TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver, MeteringResolver,
-      BillingInformationResolver, TeamBillingInformationResolver, CreditRefundResolver, TeamInvoicesResolver,
+      BillingInformationResolver, TeamBillingInformationResolver, CreditRefundResolver, TeamInvoicesResolver, TeamUsageResolver,
     ],
     orphanedTypes: [BillingTeamType],
     referenceResolvers: billingReferences,
@@ -64,7 +67,8 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const refunds = new CreditRefundService(uow, purchaseRows, balances, billingInformation, processor, billing.refundCountries, now);
     const invoices = new InvoiceService(uow, new InvoiceRepository(uow), balances, billingInformation, billing.prices, now);
     const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
-    return { balances, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices };
+    const usageReports = new UsageReportService(new UsageReportRepository(uow));
+    return { balances, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices, usageReports };
   },
   consumers: (services) => [new TeamDeletedConsumer(services.balances)],
   // Idempotent: once last month is invoiced, running again issues nothing.
