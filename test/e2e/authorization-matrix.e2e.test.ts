@@ -149,6 +149,12 @@ const rows: Row[] = [
     expect: onlyAdmins,
   },
   { name: 'Mutation.refundCredits', document: 'mutation { refundCredits(teamId: "$TEAM", purchaseId: "$NOBODY", amountTicks: "100000000") { teamId } }', path: ['refundCredits'], expect: adminPasses },
+  {
+    name: 'Team.usage',
+    document: '{ team(id: "$TEAM") { usage(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: HOUR, groupBy: MODEL) { key } } }',
+    path: ['team', 'usage'],
+    expect: members,
+  },
   { name: 'Team.invoices', document: '{ team(id: "$TEAM") { invoices { id total { ticks } lines { description } } } }', path: ['team', 'invoices'], expect: onlyAdmins },
   { name: 'Team.invoicePreview', document: '{ team(id: "$TEAM") { invoicePreview { status total { ticks } } } }', path: ['team', 'invoicePreview'], expect: onlyAdmins },
   {
