@@ -7,6 +7,7 @@ import type { BillingInformationService } from './information/billing-informatio
 import type { InvoiceService, InvoiceView } from './invoice/invoice.service';
 import type { CreditRefundService } from './refund/credit-refund.service';
 import type { UsageReportService } from './usage-report/usage-report.service';
+import type { TokenizerService } from './tokenizer/tokenizer.service';
 import type { MeteringService } from './metering/metering.service';
 import type { PaymentMethodEntity } from './payment/payment-method.entity';
 import type { PaymentMethodService } from './payment/payment-method.service';
@@ -23,6 +24,7 @@ export interface BillingServices {
   refunds: CreditRefundService;
   invoices: InvoiceService;
   usageReports: UsageReportService;
+  tokenizer: TokenizerService;
 }
 
 export interface BillingLoaders {

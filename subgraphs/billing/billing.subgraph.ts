@@ -27,6 +27,8 @@ import { CreditRefundService } from './refund/credit-refund.service';
 import { UsageReportRepository } from './usage-report/usage-report.repository';
 import { TeamUsageResolver } from './usage-report/usage-report.resolver';
 import { UsageReportService } from './usage-report/usage-report.service';
+import { TokenizerResolver } from './tokenizer/tokenizer.resolver';
+import { TokenizerService } from './tokenizer/tokenizer.service';
 import { MeteringResolver } from './metering/metering.resolver';
 import { MeteringService } from './metering/metering.service';
 import { UsageRepository } from './metering/usage.repository';
@@ -47,7 +49,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
   schema: {
     resolvers: [
       TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver, MeteringResolver,
-      BillingInformationResolver, TeamBillingInformationResolver, CreditRefundResolver, TeamInvoicesResolver, TeamUsageResolver,
+      BillingInformationResolver, TeamBillingInformationResolver, CreditRefundResolver, TeamInvoicesResolver, TeamUsageResolver, TokenizerResolver,
     ],
     orphanedTypes: [BillingTeamType],
     referenceResolvers: billingReferences,
@@ -68,7 +70,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const invoices = new InvoiceService(uow, new InvoiceRepository(uow), balances, billingInformation, billing.prices, now);
     const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
     const usageReports = new UsageReportService(new UsageReportRepository(uow));
-    return { balances, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices, usageReports };
+    return { balances, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices, usageReports, tokenizer: new TokenizerService(billing.prices) };
   },
   consumers: (services) => [new TeamDeletedConsumer(services.balances)],
   // Idempotent: once last month is invoiced, running again issues nothing.
