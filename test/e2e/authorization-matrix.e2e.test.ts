@@ -155,6 +155,7 @@ const rows: Row[] = [
     path: ['team', 'usage'],
     expect: members,
   },
+  { name: 'Query.tokenizeText', document: '{ tokenizeText(model: "grok-4", text: "hello $CALLER") { tokenCount } }', path: ['tokenizeText'], expect: signedIn },
   { name: 'Team.invoices', document: '{ team(id: "$TEAM") { invoices { id total { ticks } lines { description } } } }', path: ['team', 'invoices'], expect: onlyAdmins },
   { name: 'Team.invoicePreview', document: '{ team(id: "$TEAM") { invoicePreview { status total { ticks } } } }', path: ['team', 'invoicePreview'], expect: onlyAdmins },
   {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TeamServices } from '../../subgraphs/team/team.context';
-import { AddPaymentMethodDocument, PurchaseCreditsDocument, RecordUsageDocument, TeamBalanceDocument, TeamUsageDocument } from '../operations/generated';
+import { AddPaymentMethodDocument, PurchaseCreditsDocument, RecordUsageDocument, TeamBalanceDocument, TeamUsageDocument, TokenizeTextDocument } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
@@ -81,5 +81,26 @@ describe('usage queries', () => {
     expect(codes(backwards)).toEqual(['BAD_USER_INPUT']);
     const notMember = await outsider.client.request(TeamUsageDocument, { id: teamId, from: iso(base), to: iso(base + HOUR), bucket: 'HOUR', groupBy: 'MODEL' });
     expect(codes(notMember)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('tokenizeText', () => {
+  it('returns the tokens and the prompt estimate with pre-defined tokens, for signed-in users', async () => {
+    const r = await member.client.data(TokenizeTextDocument, { model: 'grok-4', text: 'tokenization is fun' });
+    expect(r.tokenizeText).toEqual({
+      model: 'grok-4',
+      tokens: [
+        { id: 10346, text: 'token' },
+        { id: 2860, text: 'ization' },
+        { id: 382, text: ' is' },
+        { id: 2827, text: ' fun' },
+      ],
+      tokenCount: 4,
+      predefinedPromptTokens: 28,
+      billedPromptTokens: 32,
+      estimatedPromptCost: { ticks: (32n * 30_000n).toString(), usd: '0.0000960000' },
+    });
+    expect(codes(await member.client.request(TokenizeTextDocument, { model: 'gpt-0', text: 'x' }))).toEqual(['UNKNOWN_MODEL']);
+    expect(codes(await anonymous.request(TokenizeTextDocument, { model: 'grok-4', text: 'x' }))).toEqual(['UNAUTHENTICATED']);
   });
 });
