@@ -2,6 +2,12 @@ import type DataLoader from 'dataloader';
 import type { RequestContext } from '../kit/subgraph';
 import type { BalanceRow } from './balance/credit-balance.repository';
 import type { CreditBalanceService } from './balance/credit-balance.service';
+import type { BillingInformationEntity } from './information/billing-information.entity';
+import type { BillingInformationService } from './information/billing-information.service';
+import type { InvoiceService, InvoiceView } from './invoice/invoice.service';
+import type { CreditRefundService } from './refund/credit-refund.service';
+import type { UsageReportService } from './usage-report/usage-report.service';
+import type { TokenizerService } from './tokenizer/tokenizer.service';
 import type { MeteringService } from './metering/metering.service';
 import type { PaymentMethodEntity } from './payment/payment-method.entity';
 import type { PaymentMethodService } from './payment/payment-method.service';
@@ -14,11 +20,18 @@ export interface BillingServices {
   purchases: CreditPurchaseService;
   processor: PaymentProcessor;
   metering: MeteringService;
+  billingInformation: BillingInformationService;
+  refunds: CreditRefundService;
+  invoices: InvoiceService;
+  usageReports: UsageReportService;
+  tokenizer: TokenizerService;
 }
 
 export interface BillingLoaders {
   balance: DataLoader<string, BalanceRow>;
   paymentMethods: DataLoader<string, PaymentMethodEntity[]>;
+  billingInformation: DataLoader<string, BillingInformationEntity | null>;
+  invoices: DataLoader<string, InvoiceView[]>;
 }
 
 export type BillingContext = RequestContext<BillingServices, BillingLoaders>;

@@ -13,6 +13,22 @@ import { TeamDeletedConsumer } from './forfeit/team-deleted.consumer';
 import { LedgerEntryEntity } from './ledger/ledger-entry.entity';
 import { BillingInitial1732800000000 } from './migrations/1732800000000-billing-initial';
 import { BillingPaymentsMetering1733000000000 } from './migrations/1733000000000-billing-payments-metering';
+import { BillingInformationEntity } from './information/billing-information.entity';
+import { BillingInformationRepository } from './information/billing-information.repository';
+import { BillingInformationResolver, TeamBillingInformationResolver } from './information/billing-information.resolver';
+import { BillingInformationService } from './information/billing-information.service';
+import { InvoiceEntity, InvoiceLineEntity } from './invoice/invoice.entity';
+import { InvoiceRepository } from './invoice/invoice.repository';
+import { TeamInvoicesResolver } from './invoice/invoice.resolver';
+import { InvoiceService } from './invoice/invoice.service';
+import { BillingInvoices1733200000000 } from './migrations/1733200000000-billing-invoices';
+import { CreditRefundResolver } from './refund/credit-refund.resolver';
+import { CreditRefundService } from './refund/credit-refund.service';
+import { UsageReportRepository } from './usage-report/usage-report.repository';
+import { TeamUsageResolver } from './usage-report/usage-report.resolver';
+import { UsageReportService } from './usage-report/usage-report.service';
+import { TokenizerResolver } from './tokenizer/tokenizer.resolver';
+import { TokenizerService } from './tokenizer/tokenizer.service';
 import { MeteringResolver } from './metering/metering.resolver';
 import { MeteringService } from './metering/metering.service';
 import { UsageRepository } from './metering/usage.repository';
@@ -28,10 +44,13 @@ import { CreditPurchaseService } from './purchase/credit-purchase.service';
 
 export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders> = {
   name: 'billing',
-  entities: [CreditBalanceEntity, LedgerEntryEntity, PaymentMethodEntity, CreditPurchaseEntity],
-  migrations: [BillingInitial1732800000000, BillingPaymentsMetering1733000000000],
+  entities: [CreditBalanceEntity, LedgerEntryEntity, PaymentMethodEntity, CreditPurchaseEntity, BillingInformationEntity, InvoiceEntity, InvoiceLineEntity],
+  migrations: [BillingInitial1732800000000, BillingPaymentsMetering1733000000000, BillingInvoices1733200000000],
   schema: {
-    resolvers: [TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver, MeteringResolver],
+    resolvers: [
+      TeamBalanceResolver, CreditBalanceSubscriptionResolver, SpendingLimitResolver, PaymentMethodResolver, TeamPaymentMethodsResolver, CreditPurchaseResolver, MeteringResolver,
+      BillingInformationResolver, TeamBillingInformationResolver, CreditRefundResolver, TeamInvoicesResolver, TeamUsageResolver, TokenizerResolver,
+    ],
     orphanedTypes: [BillingTeamType],
     referenceResolvers: billingReferences,
   },
@@ -44,13 +63,25 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const balanceRows = new CreditBalanceRepository(uow);
     const balances = new CreditBalanceService(uow, balanceRows, outbox, live, now, billing.maxInvoicedLimitTicks);
     const paymentMethods = new PaymentMethodService(new PaymentMethodRepository(uow), processor, billing.blockedCardCountries, now);
-    const purchases = new CreditPurchaseService(uow, new CreditPurchaseRepository(uow), paymentMethods, balances, processor, now);
+    const purchaseRows = new CreditPurchaseRepository(uow);
+    const purchases = new CreditPurchaseService(uow, purchaseRows, paymentMethods, balances, processor, now);
+    const billingInformation = new BillingInformationService(new BillingInformationRepository(uow), now);
+    const refunds = new CreditRefundService(uow, purchaseRows, balances, billingInformation, processor, billing.refundCountries, now);
+    const invoices = new InvoiceService(uow, new InvoiceRepository(uow), balances, billingInformation, billing.prices, now);
     const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
-    return { balances, paymentMethods, purchases, processor, metering };
+    const usageReports = new UsageReportService(new UsageReportRepository(uow));
+    return { balances, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices, usageReports, tokenizer: new TokenizerService(billing.prices) };
   },
   consumers: (services) => [new TeamDeletedConsumer(services.balances)],
+  // Idempotent: once last month is invoiced, running again issues nothing.
+  jobs: (services) => [{ name: 'billing.invoices', everyMs: 60 * 60 * 1000, run: () => services.invoices.closeLastPeriod() }],
   createLoaders: (services) => ({
     balance: new DataLoader((teamIds) => services.balances.balancesOf(teamIds)),
     paymentMethods: loaderOfMany((teamIds) => services.paymentMethods.ofTeams(teamIds), (m) => m.teamId),
+    billingInformation: new DataLoader(async (teamIds) => {
+      const byTeam = new Map((await services.billingInformation.ofTeams(teamIds)).map((i) => [i.teamId, i]));
+      return teamIds.map((id) => byTeam.get(id) ?? null);
+    }),
+    invoices: loaderOfMany((teamIds) => services.invoices.invoicesOf(teamIds), (i) => i.teamId),
   }),
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { signAssertion, type Principal } from '../../subgraphs/kit/auth';
 import type { TeamServices } from '../../subgraphs/team/team.context';
-import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SignInDocument } from '../operations/generated';
+import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SetBillingInformationDocument, SignInDocument } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { PASSWORD, signUpUser, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
@@ -43,6 +43,7 @@ beforeAll(async () => {
     if (r.errors) throw new Error(JSON.stringify(r.errors));
   });
   paymentMethodId = (await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_visa' })).addPaymentMethod.id;
+  await admin.client.data(SetBillingInformationDocument, { teamId, input: { legalName: 'Matrix Inc', address: '1 Main St', country: 'US' } });
   const threeDS = (await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_threeDSecureRequired' })).addPaymentMethod.id;
   const pending = await admin.client.data(PurchaseCreditsDocument, { input: { teamId, amountTicks: '10000000000', paymentMethodId: threeDS, idempotencyKey: 'matrix-3ds' } });
   pendingPurchaseId = pending.purchaseCredits.id;
@@ -140,6 +141,23 @@ const rows: Row[] = [
   },
   { name: 'Mutation.confirmCreditPurchase', document: 'mutation { confirmCreditPurchase(teamId: "$TEAM", id: "$PENDING") { status } }', path: ['confirmCreditPurchase'], expect: onlyAdmins },
   { name: 'Mutation.setInvoicedSpendingLimit', document: 'mutation { setInvoicedSpendingLimit(teamId: "$TEAM", limitTicks: "0") { teamId } }', path: ['setInvoicedSpendingLimit'], expect: onlyAdmins },
+  { name: 'Team.billingInformation', document: '{ team(id: "$TEAM") { billingInformation { legalName country } } }', path: ['team', 'billingInformation'], expect: onlyAdmins },
+  {
+    name: 'Mutation.setBillingInformation',
+    document: 'mutation { setBillingInformation(teamId: "$TEAM", input: { legalName: "$CALLER Ltd", address: "1 Main St", country: "US" }) { country } }',
+    path: ['setBillingInformation'],
+    expect: onlyAdmins,
+  },
+  { name: 'Mutation.refundCredits', document: 'mutation { refundCredits(teamId: "$TEAM", purchaseId: "$NOBODY", amountTicks: "100000000") { teamId } }', path: ['refundCredits'], expect: adminPasses },
+  {
+    name: 'Team.usage',
+    document: '{ team(id: "$TEAM") { usage(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", bucket: HOUR, groupBy: MODEL) { key } } }',
+    path: ['team', 'usage'],
+    expect: members,
+  },
+  { name: 'Query.tokenizeText', document: '{ tokenizeText(model: "grok-4", text: "hello $CALLER") { tokenCount } }', path: ['tokenizeText'], expect: signedIn },
+  { name: 'Team.invoices', document: '{ team(id: "$TEAM") { invoices { id total { ticks } lines { description } } } }', path: ['team', 'invoices'], expect: onlyAdmins },
+  { name: 'Team.invoicePreview', document: '{ team(id: "$TEAM") { invoicePreview { status total { ticks } } } }', path: ['team', 'invoicePreview'], expect: onlyAdmins },
   {
     name: 'Mutation.recordUsage (usage reporters only)',
     document: 'mutation { recordUsage(events: [{ requestId: "matrix-$CALLER", teamId: "$TEAM", apiKeyId: "k", model: "grok-4", promptTokens: 1, completionTokens: 1 }]) { accepted } }',
@@ -256,6 +274,8 @@ describe('another team’s id where one’s own belongs', () => {
   it.each([
     ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { creditBalance { prepaid { ticks } } }'],
     ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { paymentMethods { id last4 } }'],
+    ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { billingInformation { legalName } }'],
+    ['billing', { __typename: 'Team', id: '$TEAM' }, '... on Team { invoices { id } invoicePreview { id } }'],
     ['audit', { __typename: 'Team', id: '$TEAM' }, '... on Team { auditLog { edges { node { id } } } }'],
     ['team', { __typename: 'Team', id: '$TEAM' }, '... on Team { name members { role } }'],
     ['team', { __typename: 'User', id: '$ADMIN' }, '... on User { teams { role } }'],

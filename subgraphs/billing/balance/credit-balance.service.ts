@@ -7,7 +7,11 @@ import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { LedgerEntryEntity, type LedgerEntryKind } from '../ledger/ledger-entry.entity';
 import { periodStartOf } from '../ledger/period';
 import type { BalanceRow, CreditBalanceRepository } from './credit-balance.repository';
+import { coalesce } from './coalesce';
 import { emptyBalance, fromMessage, toMessage, type BalanceMessage } from './credit-balance.view';
+
+/** At most 10 live balance pushes a second per team and subscriber. */
+export const LIVE_BALANCE_INTERVAL_MS = 100;
 
 export const balanceTopic = (teamId: string) => `balance:${teamId}`;
 
@@ -128,17 +132,14 @@ export class CreditBalanceService {
     }
   }
 
-  /** Live balance changes of a team, for its members. Authorizes before anything is subscribed. */
-  watch(session: Session, teamId: string): AsyncGenerator<BalanceRow> {
+  /**
+   * Live balance changes of a team, for its members. Authorizes before anything is subscribed.
+   * Every replica receives every change through NOTIFY; under heavy metering each subscriber gets
+   * the newest balance at most every LIVE_BALANCE_INTERVAL_MS, so never staler than that.
+   */
+  watch(session: Session, teamId: string): AsyncIterableIterator<BalanceRow> {
     this.assertCanRead(session, teamId);
-    const messages = this.live.subscribe<BalanceMessage>(balanceTopic(teamId));
-    return (async function* () {
-      try {
-        for await (const message of messages) yield fromMessage(message);
-      } finally {
-        await messages.return?.();
-      }
-    })();
+    return coalesce(this.live.subscribe<BalanceMessage>(balanceTopic(teamId)), LIVE_BALANCE_INTERVAL_MS, fromMessage);
   }
 
   /** The balance recomputed from the ledger, for the current invoice period. */
