@@ -16,6 +16,9 @@ export interface ConsoleGatewayContext {
   /** Whose budget this operation spends: the principal, or nothing for anonymous callers. */
   rateLimitKey?: string;
   clientIp?: string;
+  userAgent?: string;
+  /** Who is calling, as resolved from the token (for the operation log). */
+  principal?: Principal;
 }
 
 interface IncomingContext {
@@ -86,6 +89,8 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
         requestId,
         rateLimitKey,
         clientIp: origin.ip,
+        userAgent: origin.userAgent,
+        principal,
         consoleAssertion: signAssertion({ principal, requestId, ...origin }, secret),
       });
     },

@@ -19,6 +19,8 @@ import { defaultRateLimits, useRateLimits } from './rate-limit.plugin';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
 import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
 import { lostAccess, PrincipalResolver } from './principal-resolver';
+import { createEventBus } from '../subgraphs/kit/events';
+import { OperationLogPublisher, useOperationLog } from './operation-log';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -45,6 +47,8 @@ export class Gateway {
   /** Open WebSocket connections with the session they were opened with. */
   private readonly sockets = new Map<WebSocket, { token: string; principal: Awaited<ReturnType<PrincipalResolver['resolve']>> }>();
   private revalidation?: NodeJS.Timeout;
+  /** Publishes the record of every operation to the audit log; absent when no event bus is configured. */
+  readonly operationLog?: OperationLogPublisher;
   port = 0;
 
   constructor(private readonly config: GatewayConfig) {
@@ -54,6 +58,13 @@ export class Gateway {
     const production = config.env === 'production';
     this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
     this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
+    if (config.operationLog) {
+      const { eventBus, databaseUrl, batchSize, flushMs } = config.operationLog;
+      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, flushMs });
+    } else {
+      this.logger.warn('no event bus configured (DATABASE_URL or EVENT_BUS=nats): operations are not recorded in the audit log');
+    }
+    const operationLog = this.operationLog;
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [[ASSERTION_HEADER, '{context.consoleAssertion}']],
@@ -94,6 +105,7 @@ export class Gateway {
         useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
         useErrorCodes(this.logger) as never,
         useMetrics(this.metrics) as never,
+        ...(operationLog ? [useOperationLog(operationLog, this.logger) as never] : []),
       ],
     });
     this.http = createServer((req, res) => {
@@ -282,6 +294,8 @@ export class Gateway {
     timer.unref();
     await closed;
     clearTimeout(timer);
+    // Every request has finished: publish the last records before exiting.
+    await this.operationLog?.close(graceMs);
     await this.runtime[Symbol.asyncDispose]();
   }
 }

@@ -230,6 +230,11 @@ export interface GatewayConfig {
   trustedDocumentsPath?: string;
   /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
   usageReporterTokens?: string[];
+  /**
+   * Where the gateway publishes its record of every operation for the audit log: the same bus
+   * the subgraphs use (NATS, or PostgreSQL through `databaseUrl`). Absent: nothing is recorded.
+   */
+  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; flushMs: number };
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -261,8 +266,17 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
       .default('')
       .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
       .pipe(z.array(z.string().min(32, 'each of USAGE_REPORTER_TOKENS must be at least 32 characters'))),
+    DATABASE_URL: z.string().optional(),
+    OPERATION_LOG_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+    OPERATION_LOG_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   });
   const c = parseOrThrow(schema, env, 'gateway');
+  const bus = parseOrThrow(eventBusSchema, env, 'gateway event bus');
+  // The operation log needs a bus: NATS, or the PostgreSQL log through DATABASE_URL.
+  const busReachable = bus.EVENT_BUS === 'nats' || !!c.DATABASE_URL;
+  if (!busReachable && c.NODE_ENV === 'production') {
+    throw new Error('Invalid gateway configuration: DATABASE_URL (or EVENT_BUS=nats with NATS_URL) is required to record operations in the audit log');
+  }
   return {
     env: c.NODE_ENV,
     logLevel: c.LOG_LEVEL,
@@ -285,5 +299,13 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     trustedDocumentsForKeys: c.TRUSTED_DOCUMENTS_FOR_KEYS === 'true',
     trustedDocumentsPath: c.TRUSTED_DOCUMENTS_PATH,
     usageReporterTokens: c.USAGE_REPORTER_TOKENS,
+    operationLog: busReachable
+      ? {
+          eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
+          databaseUrl: c.DATABASE_URL,
+          batchSize: c.OPERATION_LOG_BATCH,
+          flushMs: c.OPERATION_LOG_FLUSH_MS,
+        }
+      : undefined,
   };
 }

@@ -82,6 +82,11 @@ export async function startGraph(
     rateLimits?: GatewayConfig['rateLimits'];
     /** Gateway in production mode: no introspection, no field suggestions, limits not echoed. */
     production?: boolean;
+    /**
+     * The gateway records every operation in the audit log (off by default: tests that count a
+     * team's audit events exactly would otherwise see their own queries too).
+     */
+    operationLog?: boolean;
   } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
@@ -109,6 +114,7 @@ export async function startGraph(
     rateLimits: options.rateLimits ?? { windowMs: 60_000, operationsPerPrincipal: 1e6, operationsPerIp: 1e6, costPerWindow: 1e9, sensitivePerIp: 1e6 },
     env: options.production ? 'production' : 'test',
     usageReporterTokens: [usageReporterToken],
+    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
   });
   await gateway.listen();
   return {

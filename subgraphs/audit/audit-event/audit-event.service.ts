@@ -1,5 +1,5 @@
 import { badInput, forbidden } from '../../kit/errors';
-import type { DomainEvent } from '../../kit/events';
+import type { DomainEvent, GatewayOperationRecord } from '../../kit/events';
 import { isUuid } from '../../kit/loaders';
 import { Permission, type Session } from '../../kit/session';
 import type { PostgresPubSub } from '../../kit/pubsub';
@@ -82,8 +82,30 @@ export class AuditEventService {
       outcome: 'ALLOWED',
       payload: event.payload,
     });
-    if (appended && event.teamId) {
-      const [sql, params] = this.live.notifyStatement(auditTopic(event.teamId), { position: appended.position });
+    await this.notify(tx, event.teamId, appended);
+  }
+
+  /** Records one operation the gateway served (its id makes a second copy a no-op). */
+  async recordOperation(tx: Tx, op: GatewayOperationRecord): Promise<void> {
+    const appended = await this.events.append(tx, {
+      eventId: op.id,
+      teamId: op.teamId,
+      occurredAt: new Date(op.occurredAt),
+      description: op.description,
+      eventType: 'gateway.operation',
+      actorUserId: op.actor?.userId ?? null,
+      actorApiKeyId: op.actor?.apiKeyId ?? null,
+      actorIp: op.actor?.ip ?? null,
+      actorUserAgent: op.actor?.userAgent ?? null,
+      outcome: op.outcome,
+      payload: { operationType: op.operationType, operationName: op.operationName, rootFields: op.rootFields, errorCodes: op.errorCodes, requestId: op.requestId },
+    });
+    await this.notify(tx, op.teamId, appended);
+  }
+
+  private async notify(tx: Tx, teamId: string | null, appended: { position: string } | null): Promise<void> {
+    if (appended && teamId) {
+      const [sql, params] = this.live.notifyStatement(auditTopic(teamId), { position: appended.position });
       await tx.query(sql, params);
     }
   }

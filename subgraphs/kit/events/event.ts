@@ -70,7 +70,32 @@ export const EventType = {
   ManagementKeyCreated: 'team.management_key.created',
   ManagementKeyRevoked: 'team.management_key.revoked',
   CreditBalanceChanged: 'billing.balance.changed',
+  GatewayOperationsRecorded: 'gateway.operations.recorded',
 } as const;
+
+export type OperationOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
+
+/** One operation the gateway served, as the audit log records it. */
+export interface GatewayOperationRecord {
+  /** The audit event id: unique per operation, so a redelivered batch records nothing twice. */
+  id: string;
+  occurredAt: string;
+  teamId: string | null;
+  actor: EventActor | null;
+  /** The action's name, e.g. `ListApiKeys`, `UpdateTeam`. */
+  description: string;
+  operationType: 'query' | 'mutation' | 'subscription';
+  operationName: string | null;
+  rootFields: string[];
+  outcome: OperationOutcome;
+  errorCodes: string[];
+  requestId: string | null;
+}
+
+/** `gateway.operations.recorded`: a batch of operations, published by the gateway. */
+export interface GatewayOperationsRecordedPayload {
+  operations: GatewayOperationRecord[];
+}
 
 export interface UserSignedUpPayload {
   userId: string;
