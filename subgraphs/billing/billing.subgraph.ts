@@ -45,7 +45,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const balances = new CreditBalanceService(uow, balanceRows, outbox, live, now, billing.maxInvoicedLimitTicks);
     const paymentMethods = new PaymentMethodService(new PaymentMethodRepository(uow), processor, billing.blockedCardCountries, now);
     const purchases = new CreditPurchaseService(uow, new CreditPurchaseRepository(uow), paymentMethods, balances, processor, now);
-    const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now);
+    const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, billing.prices, billing.meteringMode, now, outbox);
     return { balances, paymentMethods, purchases, processor, metering };
   },
   consumers: (services) => [new TeamDeletedConsumer(services.balances)],

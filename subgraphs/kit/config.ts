@@ -57,6 +57,8 @@ export interface SubgraphConfig {
   secretScanningKeysUrl: string;
   /** Audit only: how many days audit events are kept. */
   auditRetentionDays?: number;
+  /** Audit only: whether API request logs keep the request and response bodies (AUDIT_REQUEST_BODIES). */
+  auditRequestBodies?: boolean;
   /** Billing rules (Billing only; the defaults when absent). */
   billing?: BillingConfig;
   /**
@@ -181,6 +183,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     DNS_RESOLVERS: z.string().default(''),
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+    AUDIT_REQUEST_BODIES: z.enum(['true', 'false']).default('false'),
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   });
@@ -201,7 +204,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
-    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
+    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number, auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true' } : {}),
     ...(name === 'identity'
       ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number }
       : {}),

@@ -9,7 +9,8 @@ export class AuditRecorderConsumer implements EventConsumer {
   constructor(private readonly audit: AuditEventService) {}
 
   handles(event: DomainEvent): boolean {
-    return event.type !== EventType.GatewayOperationsRecorded;
+    // Usage batches carry request logs (possibly bodies): they go to the request log, not the audit chain.
+    return event.type !== EventType.GatewayOperationsRecorded && event.type !== EventType.UsageRecorded;
   }
 
   apply(event: DomainEvent, tx: EntityManager): Promise<void> {

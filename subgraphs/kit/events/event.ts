@@ -71,7 +71,31 @@ export const EventType = {
   ManagementKeyRevoked: 'team.management_key.revoked',
   CreditBalanceChanged: 'billing.balance.changed',
   GatewayOperationsRecorded: 'gateway.operations.recorded',
+  UsageRecorded: 'billing.usage.recorded',
 } as const;
+
+/** One billed inference request, as its usage reporter described it (for the API request log). */
+export interface UsageRequestLog {
+  requestId: string;
+  apiKeyId: string;
+  model: string;
+  promptTokens: number;
+  cachedPromptTokens: number;
+  completionTokens: number;
+  occurredAt: string;
+  requestBytes: number | null;
+  responseBytes: number | null;
+  /** SHA-256 (hex) of the request and response bodies, as reported or computed from them. */
+  bodyDigest: string | null;
+  requestBody: string | null;
+  responseBody: string | null;
+}
+
+/** `billing.usage.recorded`: the requests one metering batch billed to one team. */
+export interface UsageRecordedPayload {
+  batchId: string;
+  requests: UsageRequestLog[];
+}
 
 export type OperationOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
 
