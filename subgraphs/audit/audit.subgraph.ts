@@ -5,6 +5,7 @@ import { AuditEventRepository } from './audit-event/audit-event.repository';
 import { AuditLogResolver, AuditStreamResolver, AuditVerificationResolver, auditReferences } from './audit-event/audit-event.resolver';
 import { AuditEventService } from './audit-event/audit-event.service';
 import { AuditRetentionService } from './audit-event/audit-retention.service';
+import { auditExportRoute } from './audit-event/audit-export.route';
 import { AuditTeamType } from './audit-event/audit-event.types';
 import { AuditRecorderConsumer } from './audit-event/audit-recorder.consumer';
 import { GatewayOperationsConsumer } from './operation-log/gateway-operations.consumer';
@@ -32,6 +33,7 @@ export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
     };
   },
   createLoaders: () => ({}),
+  exports: (services) => ({ audit: auditExportRoute(services.audit) }),
   consumers: (services) => [new AuditRecorderConsumer(services.audit), new GatewayOperationsConsumer(services.audit), new ApiRequestLogConsumer(services.requestLogs)],
   jobs: (services) => [
     { name: 'audit.retention', everyMs: 60 * 60 * 1000, run: () => services.retention.run() },
