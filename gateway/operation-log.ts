@@ -175,6 +175,7 @@ export class OperationLogPublisher {
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private retryDelayMs = 100;
+  private retryAt = 0;
   private closed = false;
   /** Records dropped because the buffer was full. */
   dropped = 0;
@@ -196,7 +197,8 @@ export class OperationLogPublisher {
       this.dropped += excess;
       this.logger.error({ dropped: excess }, 'operation log buffer full; oldest records dropped');
     }
-    if (this.buffer.length >= this.options.batchSize) void this.flush();
+    // While the bus is failing, wait out the backoff instead of retrying on every new record.
+    if (this.buffer.length >= this.options.batchSize && Date.now() >= this.retryAt) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
   }
 
@@ -227,6 +229,7 @@ export class OperationLogPublisher {
       } catch (err) {
         this.logger.warn({ err, records: this.buffer.length }, 'could not publish operation records; will retry');
         this.retryDelayMs = Math.min(5000, this.retryDelayMs * 2);
+        this.retryAt = Date.now() + this.retryDelayMs;
         return;
       }
       const ids = new Set((this.pendingEvent.event.payload as unknown as GatewayOperationsRecordedPayload).operations.map((o) => o.id));
@@ -234,6 +237,7 @@ export class OperationLogPublisher {
       this.published += this.pendingEvent.count;
       this.pendingEvent = undefined;
       this.retryDelayMs = 100;
+      this.retryAt = 0;
     }
   }
 

@@ -59,6 +59,21 @@ describe('the operation log publisher', () => {
     expect(publisher.buffered).toBe(0);
   });
 
+  it('does not retry on every new record while the bus is failing', async () => {
+    const { bus, attempts } = flakyBus(Number.MAX_SAFE_INTEGER);
+    const publisher = new OperationLogPublisher(bus, logger, { batchSize: 1, flushMs: 10 });
+    publisher.record(record(0));
+    await publisher.flush();
+    for (let i = 1; i <= 50; i++) {
+      publisher.record(record(i));
+      await new Promise((r) => setImmediate(r));
+    }
+    // One failed attempt, then the backoff (200 ms) holds: no attempt per record.
+    expect(attempts).toHaveLength(1);
+    expect(publisher.buffered).toBe(51);
+    await publisher.close(0);
+  });
+
   it('keeps records off the request path: record() returns before anything is published', () => {
     const { bus, published } = flakyBus(0);
     const publisher = new OperationLogPublisher(bus, logger, { batchSize: 100, flushMs: 1000 });
