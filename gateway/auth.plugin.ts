@@ -20,6 +20,9 @@ export interface ConsoleGatewayContext {
   clientIp?: string;
   /** Continues the operation's trace in the subgraphs. */
   traceparent?: string;
+  userAgent?: string;
+  /** Who is calling, as resolved from the token (for the operation log). */
+  principal?: Principal;
 }
 
 interface IncomingContext {
@@ -92,6 +95,8 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
         requestId,
         rateLimitKey,
         clientIp: origin.ip,
+        userAgent: origin.userAgent,
+        principal,
         consoleAssertion: signAssertion({ principal, requestId, ...origin }, secret),
       });
     },

@@ -8,18 +8,23 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { Redis } from 'ioredis';
-import { ASSERTION_HEADER } from '../subgraphs/kit/auth';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ASSERTION_HEADER, signAssertion } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
-import { tokenOf, useConsoleAuth } from './auth.plugin';
+import { bearerToken, tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
 import { GatewayMetrics, useMetrics } from './metrics';
 import { defaultRateLimits, useRateLimits } from './rate-limit.plugin';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
 import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
-import { lostAccess, PrincipalResolver } from './principal-resolver';
+import { InvalidSessionError, lostAccess, PrincipalResolver } from './principal-resolver';
+import { createEventBus } from '../subgraphs/kit/events';
+import { OperationLogPublisher, useOperationLog } from './operation-log';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -48,6 +53,8 @@ export class Gateway {
   private readonly sockets = new Map<WebSocket, { token: string; principal: Awaited<ReturnType<PrincipalResolver['resolve']>> }>();
   private revalidation?: NodeJS.Timeout;
   private readiness?: { at: number; subgraphs: Record<string, string> };
+  /** Publishes the record of every operation to the audit log; absent when no event bus is configured. */
+  readonly operationLog?: OperationLogPublisher;
   port = 0;
 
   constructor(private readonly config: GatewayConfig) {
@@ -58,6 +65,13 @@ export class Gateway {
     this.tracing = createTracing('gateway', config.otlpEndpoint);
     this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
     this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
+    if (config.operationLog) {
+      const { eventBus, databaseUrl, batchSize, flushMs } = config.operationLog;
+      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, flushMs });
+    } else {
+      this.logger.warn('no event bus configured (DATABASE_URL or EVENT_BUS=nats): operations are not recorded in the audit log');
+    }
+    const operationLog = this.operationLog;
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [
@@ -101,6 +115,7 @@ export class Gateway {
         useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
         useErrorCodes(this.logger) as never,
         useMetrics(this.metrics) as never,
+        ...(operationLog ? [useOperationLog(operationLog, this.logger) as never] : []),
       ],
     });
     this.http = createServer((req, res) => {
@@ -109,6 +124,7 @@ export class Gateway {
       if (path === '/readyz') return void this.serveReadiness(res);
       if (path === '/metrics') return void this.serveMetrics(res);
       if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
+      if (path === '/export/audit') return void this.proxyExport(req, res);
       const refusal = refuseRequest(req, this.limits.maxBodyBytes);
       if (refusal) return void refuse(res, refusal);
       if (req.method === 'POST' && path === GRAPHQL_PATH) return void this.handlePost(req, res);
@@ -274,6 +290,74 @@ export class Gateway {
   }
 
   /**
+   * `GET /export/audit?teamId=…&from=…&to=…` with the caller's bearer token: the team's audit log
+   * as NDJSON, streamed from Audit (which authorizes it as it does `auditLog`) to the client.
+   */
+  private async proxyExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const requestId = randomUUID();
+    const ip = req.socket.remoteAddress;
+    const userAgent = (req.headers['user-agent'] as string | undefined)?.slice(0, 512);
+    const principal = await (async () => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) return null;
+      try {
+        return await this.principals.resolve(token);
+      } catch (err) {
+        if (err instanceof InvalidSessionError) return null;
+        throw err;
+      }
+    })().catch((err) => {
+      this.logger.error({ err }, 'principal resolution failed');
+      return undefined;
+    });
+    const teamId = url.searchParams.get('teamId');
+    const log = (status: number) =>
+      this.operationLog?.record({
+        id: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        teamId: teamId && /^[0-9a-f-]{36}$/i.test(teamId) ? teamId.toLowerCase() : principal?.kind === 'management-key' ? principal.teamId : null,
+        actor: {
+          ...(principal?.kind === 'user' ? { userId: principal.userId } : {}),
+          ...(principal?.kind === 'management-key' ? { apiKeyId: principal.keyId } : {}),
+          ...(ip ? { ip } : {}),
+          ...(userAgent ? { userAgent } : {}),
+        },
+        description: 'ExportAuditLog',
+        operationType: 'query',
+        operationName: null,
+        rootFields: [],
+        outcome: status < 300 ? 'ALLOWED' : status === 401 || status === 403 ? 'DENIED' : 'FAILED',
+        errorCodes: status < 300 ? [] : [String(status)],
+        requestId,
+      });
+    if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET', 'content-type': 'application/json' }).end('{"error":"method not allowed"}');
+    if (principal === undefined) return void refuse(res, { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Authentication is unavailable; try again shortly' });
+    if (principal === null) {
+      log(401);
+      return void refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'Send a valid bearer token' });
+    }
+    const assertion = signAssertion({ principal, requestId, ip, userAgent }, this.config.internalAuthSecret);
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    try {
+      const upstream = await fetch(new URL(`/export/audit${url.search}`, this.config.subgraphUrls.audit), { headers: { [ASSERTION_HEADER]: assertion }, signal: abort.signal });
+      log(upstream.status);
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+        ...(upstream.ok ? { 'content-disposition': 'attachment; filename="audit-log.ndjson"', 'cache-control': 'no-store' } : {}),
+      });
+      if (!upstream.body) return void res.end();
+      await pipeline(Readable.fromWeb(upstream.body as never), res);
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      this.logger.error({ err }, 'audit export failed');
+      if (!res.headersSent) refuse(res, { status: 502, code: 'DOWNSTREAM_SERVICE_ERROR', message: 'Export unavailable' });
+      else res.destroy();
+    }
+  }
+
+  /**
    * Re-checks the session behind every open WebSocket: a revoked session, or one that lost a
    * team or role, has its connection closed (4401 / 4403), which ends its subscriptions.
    */
@@ -313,6 +397,8 @@ export class Gateway {
     timer.unref();
     await closed;
     clearTimeout(timer);
+    // Every request has finished: publish the last records before exiting.
+    await this.operationLog?.close(graceMs);
     await this.runtime[Symbol.asyncDispose]();
   }
 }

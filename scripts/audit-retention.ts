@@ -1,5 +1,6 @@
 /**
- * Deletes audit events older than the retention period (AUDIT_RETENTION_DAYS, default 365), now.
+ * Deletes audit events older than the retention period (AUDIT_RETENTION_DAYS, default 365), and
+ * API request logs written more than 30 days ago, now.
  * The Audit subgraph also runs this job itself every hour; running it again, or at the same time
  * as a replica, deletes nothing twice.
  *
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   try {
     const result = await app.services.retention.run();
     console.log(`Deleted ${result.deleted} audit events that occurred before ${result.cutoff.toISOString()} (${config.auditRetentionDays} days), from ${result.chains} team logs.`);
+    const logs = await app.services.requestLogs.runRetention();
+    console.log(`Deleted ${logs.deleted} API request logs written before ${logs.cutoff.toISOString()} (30 days).`);
   } finally {
     await app.stop();
   }

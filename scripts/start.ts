@@ -102,6 +102,7 @@ async function main(): Promise<void> {
     startService(name, env);
     await waitReady(name, Number(env[`${name.toUpperCase()}_PORT`] ?? defaultPorts[name]));
   }
+  // The gateway gets the same DATABASE_URL (and EVENT_BUS): it publishes its operation log there.
   startService('gateway', env);
   const gatewayPort = Number(env.GATEWAY_PORT ?? defaultPorts.gateway);
   await waitReady('gateway', gatewayPort);

@@ -5,22 +5,38 @@ import { AuditEventRepository } from './audit-event/audit-event.repository';
 import { AuditLogResolver, AuditStreamResolver, AuditVerificationResolver, auditReferences } from './audit-event/audit-event.resolver';
 import { AuditEventService } from './audit-event/audit-event.service';
 import { AuditRetentionService } from './audit-event/audit-retention.service';
+import { auditExportRoute } from './audit-event/audit-export.route';
 import { AuditTeamType } from './audit-event/audit-event.types';
 import { AuditRecorderConsumer } from './audit-event/audit-recorder.consumer';
+import { GatewayOperationsConsumer } from './operation-log/gateway-operations.consumer';
+import { AuditRequestLogs1733100000000 } from './migrations/1733100000000-audit-request-logs';
+import { ApiRequestLogConsumer } from './request-log/request-log.consumer';
+import { ApiRequestLogEntity } from './request-log/request-log.entity';
+import { ApiRequestLogRepository } from './request-log/request-log.repository';
+import { ApiRequestLogService } from './request-log/request-log.service';
 import type { AuditLoaders, AuditServices } from './audit.context';
 import { AuditInitial1732800000000 } from './migrations/1732800000000-audit-initial';
 import { AuditChainAndSearch1733000000000 } from './migrations/1733000000000-audit-chain-and-search';
 
 export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
   name: 'audit',
-  entities: [AuditEventEntity],
-  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000],
+  entities: [AuditEventEntity, ApiRequestLogEntity],
+  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000, AuditRequestLogs1733100000000],
   schema: { resolvers: [AuditLogResolver, AuditVerificationResolver, AuditStreamResolver], orphanedTypes: [AuditTeamType], referenceResolvers: auditReferences },
   createServices: ({ dataSource, live, config }) => {
-    const events = new AuditEventRepository(new UnitOfWork(dataSource));
-    return { audit: new AuditEventService(events, live), retention: new AuditRetentionService(events, config.auditRetentionDays) };
+    const uow = new UnitOfWork(dataSource);
+    const events = new AuditEventRepository(uow);
+    return {
+      audit: new AuditEventService(events, live),
+      retention: new AuditRetentionService(events, config.auditRetentionDays),
+      requestLogs: new ApiRequestLogService(new ApiRequestLogRepository(uow), config.auditRequestBodies ?? false),
+    };
   },
   createLoaders: () => ({}),
-  consumers: (services) => [new AuditRecorderConsumer(services.audit)],
-  jobs: (services) => [{ name: 'audit.retention', everyMs: 60 * 60 * 1000, run: () => services.retention.run() }],
+  exports: (services) => ({ audit: auditExportRoute(services.audit) }),
+  consumers: (services) => [new AuditRecorderConsumer(services.audit), new GatewayOperationsConsumer(services.audit), new ApiRequestLogConsumer(services.requestLogs)],
+  jobs: (services) => [
+    { name: 'audit.retention', everyMs: 60 * 60 * 1000, run: () => services.retention.run() },
+    { name: 'audit.request-log-retention', everyMs: 60 * 60 * 1000, run: () => services.requestLogs.runRetention() },
+  ],
 };

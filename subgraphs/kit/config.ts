@@ -59,6 +59,8 @@ export interface SubgraphConfig {
   otlpEndpoint?: string;
   /** Audit only: how many days audit events are kept. */
   auditRetentionDays?: number;
+  /** Audit only: whether API request logs keep the request and response bodies (AUDIT_REQUEST_BODIES). */
+  auditRequestBodies?: boolean;
   /** Billing rules (Billing only; the defaults when absent). */
   billing?: BillingConfig;
   /**
@@ -184,6 +186,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     SECRET_SCANNING_KEYS_URL: z.string().url().default('https://api.github.com/meta/public_keys/secret_scanning'),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
+    AUDIT_REQUEST_BODIES: z.enum(['true', 'false']).default('false'),
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
   });
@@ -205,7 +208,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
-    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number } : {}),
+    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number, auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true' } : {}),
     ...(name === 'identity'
       ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number }
       : {}),
@@ -236,6 +239,11 @@ export interface GatewayConfig {
   otlpEndpoint?: string;
   /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
   usageReporterTokens?: string[];
+  /**
+   * Where the gateway publishes its record of every operation for the audit log: the same bus
+   * the subgraphs use (NATS, or PostgreSQL through `databaseUrl`). Absent: nothing is recorded.
+   */
+  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; flushMs: number };
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -268,8 +276,17 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
       .default('')
       .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
       .pipe(z.array(z.string().min(32, 'each of USAGE_REPORTER_TOKENS must be at least 32 characters'))),
+    DATABASE_URL: z.string().optional(),
+    OPERATION_LOG_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
+    OPERATION_LOG_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   });
   const c = parseOrThrow(schema, env, 'gateway');
+  const bus = parseOrThrow(eventBusSchema, env, 'gateway event bus');
+  // The operation log needs a bus: NATS, or the PostgreSQL log through DATABASE_URL.
+  const busReachable = bus.EVENT_BUS === 'nats' || !!c.DATABASE_URL;
+  if (!busReachable && c.NODE_ENV === 'production') {
+    throw new Error('Invalid gateway configuration: DATABASE_URL (or EVENT_BUS=nats with NATS_URL) is required to record operations in the audit log');
+  }
   return {
     env: c.NODE_ENV,
     logLevel: c.LOG_LEVEL,
@@ -293,5 +310,13 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     trustedDocumentsPath: c.TRUSTED_DOCUMENTS_PATH,
     otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
     usageReporterTokens: c.USAGE_REPORTER_TOKENS,
+    operationLog: busReachable
+      ? {
+          eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
+          databaseUrl: c.DATABASE_URL,
+          batchSize: c.OPERATION_LOG_BATCH,
+          flushMs: c.OPERATION_LOG_FLUSH_MS,
+        }
+      : undefined,
   };
 }

@@ -59,6 +59,18 @@ describe('billing configuration', () => {
     expect(() => loadBillingConfig({ BILLING_REFUND_COUNTRIES: 'Germany' })).toThrow(/BILLING_REFUND_COUNTRIES/);
   });
 
+  it('gives the gateway an operation log only when it can reach an event bus, and requires one in production', () => {
+    expect(loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret }).operationLog).toBeUndefined();
+    expect(loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, DATABASE_URL: 'postgres://db/x' }).operationLog).toMatchObject({
+      eventBus: { kind: 'postgres' },
+      databaseUrl: 'postgres://db/x',
+      batchSize: 100,
+    });
+    expect(loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, EVENT_BUS: 'nats', NATS_URL: 'nats://n:4222' }).operationLog?.eventBus).toMatchObject({ kind: 'nats', natsUrl: 'nats://n:4222' });
+    expect(() => loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, NODE_ENV: 'production' })).toThrow(/DATABASE_URL/);
+    expect(() => loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, EVENT_BUS: 'nats' })).toThrow(/NATS_URL/);
+  });
+
   it('reads usage-reporter tokens for the gateway, each long enough', () => {
     const t = 'r'.repeat(40);
     expect(loadGatewayConfig({ INTERNAL_AUTH_SECRET: secret, USAGE_REPORTER_TOKENS: `${t}, ${t}x` }).usageReporterTokens).toEqual([t, `${t}x`]);

@@ -9,7 +9,7 @@ import { createDataSource, migrate, type StatementLog } from './database';
 import { buildFederatedSchema, type FederatedSchemaOptions } from './federation';
 import { createTracing, type Tracing } from './tracing';
 import { ConsumerRunner, createEventBus, Outbox, OutboxRelay, type EventBus, type EventConsumer } from './events';
-import { GraphQLHttpServer, type InternalRoute, type WebhookRoute } from './http/server';
+import { GraphQLHttpServer, type ExportRoute, type InternalRoute, type WebhookRoute } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { PostgresPubSub } from './pubsub';
 import { Session } from './session';
@@ -62,6 +62,8 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   owners?(loaders: TLoaders): TeamOwners;
   internalRoutes?(services: TServices): Record<string, InternalRoute>;
   webhooks?(services: TServices): Record<string, WebhookRoute>;
+  /** Streamed exports at `GET /export/<name>`, proxied by the gateway with the caller's assertion. */
+  exports?(services: TServices): Record<string, ExportRoute>;
   jobs?(services: TServices): ScheduledJob[];
 }
 
@@ -148,6 +150,7 @@ export class SubgraphApp<TServices, TLoaders> {
       introspection: config.env !== 'production',
       internalRoutes: definition.internalRoutes?.(this.services),
       webhooks: definition.webhooks?.(this.services),
+      exports: definition.exports?.(this.services),
       isReady: async () => {
         try {
           await dataSource.query('SELECT 1');

@@ -254,6 +254,18 @@ describe('Subscription.auditEvents', () => {
   });
 });
 
+describe('GET /export/audit (the audit log as NDJSON)', () => {
+  const status: Record<Outcome, number> = { ok: 200, passes: 200, FORBIDDEN: 403, UNAUTHENTICATED: 401 };
+  it.each(callers)('for %s', async (caller) => {
+    const token = caller === 'anonymous' ? undefined : { nonMember, member, admin, otherAdmin }[caller].token;
+    const response = await fetch(`${graph.url.replace('/graphql', '/export/audit')}?teamId=${teamId}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const body = await response.text();
+    expect(response.status).toBe(status[onlyAdmins[caller]]);
+    if (response.status === 200) expect(JSON.parse(body.split('\n')[0]).teamId).toBe(teamId);
+    else expect(body).not.toContain(teamId);
+  });
+});
+
 describe('another team’s id where one’s own belongs', () => {
   const sign = (principal: Principal) => signAssertion({ principal, requestId: 'matrix' }, graph.secret);
   const asNonMember = (): Principal => ({

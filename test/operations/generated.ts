@@ -105,6 +105,8 @@ export type UsageBucket =
 
 export type UsageEventInput = {
   apiKeyId: string | number;
+  /** SHA-256 (hex) of the request and response bodies; computed from the bodies when they are sent instead. */
+  bodyDigest?: string | null | undefined;
   /** The part of promptTokens served from the prompt cache. */
   cachedPromptTokens?: number | null | undefined;
   completionTokens: number;
@@ -112,8 +114,16 @@ export type UsageEventInput = {
   occurredAt?: string | null | undefined;
   /** Prompt tokens the request used, cached ones included; the model’s pre-defined prompt tokens are added when billing. */
   promptTokens: number;
+  /** The request body; kept in the API request log only where the deployment enables it (30 days). */
+  requestBody?: string | null | undefined;
+  /** Size of the request body in bytes, for the API request log. */
+  requestBytes?: number | null | undefined;
   /** Billed at most once, ever. */
   requestId: string | number;
+  /** The response body; kept in the API request log only where the deployment enables it (30 days). */
+  responseBody?: string | null | undefined;
+  /** Size of the response body in bytes, for the API request log. */
+  responseBytes?: number | null | undefined;
   /** The team the API key belongs to (the reporter authenticated the key). */
   teamId: string | number;
 };

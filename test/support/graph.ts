@@ -84,6 +84,11 @@ export async function startGraph(
     production?: boolean;
     /** Export traces of every service to this OTLP/HTTP endpoint. */
     otlpEndpoint?: string;
+    /**
+     * The gateway records every operation in the audit log (off by default: tests that count a
+     * team's audit events exactly would otherwise see their own queries too).
+     */
+    operationLog?: boolean;
   } = {},
 ): Promise<TestGraph> {
   const db = await createTestDatabase();
@@ -112,6 +117,7 @@ export async function startGraph(
     env: options.production ? 'production' : 'test',
     otlpEndpoint: options.otlpEndpoint,
     usageReporterTokens: [usageReporterToken],
+    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
   });
   await gateway.listen();
   return {

@@ -192,12 +192,19 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    it('publishes its port, is health-checked on /readyz and starts after every subgraph and Redis are healthy', () => {
+    it('publishes its operation records to the same NATS stream the subgraphs consume', () => {
+      const { operationLog } = loadGatewayConfig(env);
+      const audit = loadSubgraphConfig('audit', environmentOf(services.audit));
+      expect(operationLog?.eventBus).toEqual(audit.eventBus);
+      expect(operationLog?.eventBus.kind).toBe('nats');
+    });
+
+    it('publishes its port, is health-checked on /readyz and starts after every subgraph, NATS and Redis are healthy', () => {
       const port = loadGatewayConfig(env).port;
       expect((service.ports ?? []).map(String)).toContain(`${port}:${port}`);
       expect(healthcheckCommand(service)).toContain(`http://127.0.0.1:${port}/readyz`);
       expect(service.command).toEqual(['node', 'dist/gateway/main.js']);
-      expect(dependencyConditions(service)).toEqual({ ...Object.fromEntries(subgraphNames.map((n) => [n, 'service_healthy'])), redis: 'service_healthy' });
+      expect(dependencyConditions(service)).toEqual({ ...Object.fromEntries(subgraphNames.map((n) => [n, 'service_healthy'])), redis: 'service_healthy', nats: 'service_healthy' });
       expect(loadGatewayConfig(env).redisUrl).toBe('redis://redis:6379');
     });
   });

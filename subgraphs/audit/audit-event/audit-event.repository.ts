@@ -82,7 +82,7 @@ export class AuditEventRepository {
   }
 
   /** The first and last positions of the team's events in a time range; null when there are none. */
-  private async positionsBetween(teamId: string, from?: Date, to?: Date): Promise<{ lo: string; hi: string } | null> {
+  async positionsBetween(teamId: string, from?: Date, to?: Date): Promise<{ lo: string; hi: string } | null> {
     // OFFSET 0 keeps min/max from being planned as a walk down the position index.
     const [row]: { lo: string | null; hi: string | null }[] = await this.uow.reader.query(
       `SELECT min(position) AS lo, max(position) AS hi FROM (
@@ -92,6 +92,21 @@ export class AuditEventRepository {
       [teamId, from ?? null, to ?? null],
     );
     return row.lo === null ? null : { lo: row.lo, hi: row.hi! };
+  }
+
+  /**
+   * One page of an export: the team's events with positions in (afterPosition, throughPosition]
+   * that occurred in [from, to), oldest first, with their hashes.
+   */
+  async exportPage(teamId: string, afterPosition: string, throughPosition: string, from: Date | undefined, to: Date | undefined, limit: number): Promise<AuditEventEntity[]> {
+    return this.uow.reader
+      .getRepository(AuditEventEntity)
+      .createQueryBuilder('e')
+      .where('e.chain_id = :teamId AND e.position > :after AND e.position <= :through', { teamId, after: afterPosition, through: throughPosition })
+      .andWhere(`e.occurred_at >= coalesce(:from, '-infinity'::timestamptz) AND e.occurred_at < coalesce(:to, 'infinity'::timestamptz)`, { from: from ?? null, to: to ?? null })
+      .orderBy('e.position', 'ASC')
+      .limit(limit)
+      .getMany();
   }
 
   /** Newest first. */

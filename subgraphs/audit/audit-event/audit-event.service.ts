@@ -1,5 +1,5 @@
 import { badInput, forbidden } from '../../kit/errors';
-import type { DomainEvent } from '../../kit/events';
+import type { DomainEvent, GatewayOperationRecord } from '../../kit/events';
 import { isUuid } from '../../kit/loaders';
 import { Permission, type Session } from '../../kit/session';
 import type { PostgresPubSub } from '../../kit/pubsub';
@@ -16,6 +16,8 @@ export const STREAM_BATCH = 500;
 export const STREAM_POLL_MS = 5000;
 
 export const DEFAULT_PAGE_SIZE = 50;
+/** Rows per query while exporting. */
+export const EXPORT_PAGE = 1000;
 export const MAX_PAGE_SIZE = 100;
 
 /** A cursor is the event's position in its team's chain: the same in search pages and the live stream. */
@@ -82,8 +84,30 @@ export class AuditEventService {
       outcome: 'ALLOWED',
       payload: event.payload,
     });
-    if (appended && event.teamId) {
-      const [sql, params] = this.live.notifyStatement(auditTopic(event.teamId), { position: appended.position });
+    await this.notify(tx, event.teamId, appended);
+  }
+
+  /** Records one operation the gateway served (its id makes a second copy a no-op). */
+  async recordOperation(tx: Tx, op: GatewayOperationRecord): Promise<void> {
+    const appended = await this.events.append(tx, {
+      eventId: op.id,
+      teamId: op.teamId,
+      occurredAt: new Date(op.occurredAt),
+      description: op.description,
+      eventType: 'gateway.operation',
+      actorUserId: op.actor?.userId ?? null,
+      actorApiKeyId: op.actor?.apiKeyId ?? null,
+      actorIp: op.actor?.ip ?? null,
+      actorUserAgent: op.actor?.userAgent ?? null,
+      outcome: op.outcome,
+      payload: { operationType: op.operationType, operationName: op.operationName, rootFields: op.rootFields, errorCodes: op.errorCodes, requestId: op.requestId },
+    });
+    await this.notify(tx, op.teamId, appended);
+  }
+
+  private async notify(tx: Tx, teamId: string | null, appended: { position: string } | null): Promise<void> {
+    if (appended && teamId) {
+      const [sql, params] = this.live.notifyStatement(auditTopic(teamId), { position: appended.position });
       await tx.query(sql, params);
     }
   }
@@ -111,6 +135,41 @@ export class AuditEventService {
       edges: page.map((node) => ({ cursor: node.cursor, node })),
       pageInfo: { hasNextPage: rows.length > limit, endCursor: page.at(-1)?.cursor ?? null },
     };
+  }
+
+  /**
+   * The team's audit log for [from, to) as NDJSON lines, oldest first, for its admins (as for
+   * `auditLog`). Read page by page with a position cursor, never held in memory whole; events
+   * recorded after the export started are not included.
+   */
+  async exportLines(session: Session, teamId: string, from?: Date, to?: Date, pageSize = EXPORT_PAGE): Promise<AsyncIterable<string>> {
+    this.assertCanRead(session, teamId);
+    if (from && to && from > to) throw badInput('from must not be after to', { field: 'from' });
+    const bounds = await this.events.positionsBetween(teamId, from, to);
+    const events = this.events;
+    return (async function* () {
+      if (!bounds) return;
+      let after = (BigInt(bounds.lo) - 1n).toString();
+      for (;;) {
+        const rows = await events.exportPage(teamId, after, bounds.hi, from, to, pageSize);
+        for (const e of rows) {
+          yield JSON.stringify({
+            id: e.eventId,
+            position: e.position,
+            teamId: e.teamId,
+            occurredAt: e.occurredAt.toISOString(),
+            description: e.description,
+            eventType: e.eventType,
+            actor: { userId: e.actorUserId, apiKeyId: e.actorApiKeyId, ip: e.actorIp, userAgent: e.actorUserAgent },
+            outcome: e.outcome,
+            payload: e.payload,
+            hash: Buffer.from(e.hash).toString('hex'),
+          });
+        }
+        if (rows.length < pageSize) return;
+        after = rows.at(-1)!.position;
+      }
+    })();
   }
 
   /** Recomputes the team's hash chain and reports the first break, for its admins. */

@@ -249,3 +249,29 @@ describe('retention', () => {
     expect((await services().audit.verify(adminOf(teamId), teamId)).firstBreak).toMatchObject({ position: 4n, reason: 'MISSING_EVENTS' });
   });
 });
+
+describe('export', () => {
+  const collect = async (lines: AsyncIterable<string>) => {
+    const out: { id: string; position: string }[] = [];
+    for await (const line of lines) out.push(JSON.parse(line));
+    return out;
+  };
+
+  it('reads page by page, oldest first, only the date range, and every event once', async () => {
+    const teamId = randomUUID();
+    const now = Date.now();
+    const early = await recordMany(teamId, 3, { occurredAt: new Date(now - 10 * 60_000) });
+    const inRange = await recordMany(teamId, 23, { occurredAt: new Date(now - 5 * 60_000) });
+    await recordMany(teamId, 2, { occurredAt: new Date(now) });
+    const lines = await collect(await services().audit.exportLines(adminOf(teamId), teamId, new Date(now - 6 * 60_000), new Date(now - 60_000), 5));
+    expect(lines.map((l) => l.id)).toEqual(inRange.map((e) => e.id));
+    expect(lines.map((l) => l.id)).not.toEqual(expect.arrayContaining([early[0].id]));
+    expect(await collect(await services().audit.exportLines(adminOf(teamId), teamId, undefined, undefined, 4))).toHaveLength(28);
+  });
+
+  it('is refused to members and other teams’ admins before anything is read', async () => {
+    const teamId = randomUUID();
+    await expect(services().audit.exportLines(memberOf(teamId), teamId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(services().audit.exportLines(adminOf(randomUUID()), teamId)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+});

@@ -1,15 +1,16 @@
 import type { EntityManager } from 'typeorm';
-import type { DomainEvent, EventConsumer } from '../../kit/events';
+import { EventType, type DomainEvent, type EventConsumer } from '../../kit/events';
 import type { AuditEventService } from './audit-event.service';
 
-/** Every domain event from every subgraph becomes an audit entry. */
+/** Every domain event from every subgraph becomes an audit entry (the gateway's operation batches have their own consumer). */
 export class AuditRecorderConsumer implements EventConsumer {
   readonly name = 'audit.recorder';
 
   constructor(private readonly audit: AuditEventService) {}
 
-  handles(): boolean {
-    return true;
+  handles(event: DomainEvent): boolean {
+    // Usage batches carry request logs (possibly bodies): they go to the request log, not the audit chain.
+    return event.type !== EventType.GatewayOperationsRecorded && event.type !== EventType.UsageRecorded;
   }
 
   apply(event: DomainEvent, tx: EntityManager): Promise<void> {

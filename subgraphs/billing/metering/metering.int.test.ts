@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Session } from '../../kit/session';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { BillingServices } from '../billing.context';
@@ -44,6 +44,34 @@ async function fund(teamId: string, prepaid: bigint, limit: bigint) {
 const query = (sql: string, params: unknown[]) => replicaA.app.infra.dataSource.query(sql, params);
 
 describe('recordUsage on real PostgreSQL', () => {
+  it('writes one billing.usage.recorded event per team with the billed requests, their sizes and body digest, in the billing transaction', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 10_000n, 0n);
+    const withBodies = { ...event(teamId, `log-${teamId}-1`), log: { requestBody: '{"q":1}', responseBody: '{"a":2}' } };
+    const withDigest = { ...event(teamId, `log-${teamId}-2`), log: { requestBytes: 10, responseBytes: 20, bodyDigest: 'ab'.repeat(32) } };
+    const result = await replicaA.app.services.metering.record(reporter, [withBodies, withDigest]);
+    expect(result.accepted).toBe(2);
+    const rows: { envelope: { payload: { requests: Record<string, unknown>[] } } }[] = await query(
+      `SELECT envelope FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`,
+      [teamId],
+    );
+    expect(rows).toHaveLength(1);
+    const requests = rows[0].envelope.payload.requests;
+    expect(requests).toEqual([
+      expect.objectContaining({
+        requestId: withBodies.requestId,
+        requestBytes: 7,
+        responseBytes: 7,
+        bodyDigest: createHash('sha256').update('{"q":1}').update('\0').update('{"a":2}').digest('hex'),
+        requestBody: '{"q":1}',
+      }),
+      expect.objectContaining({ requestId: withDigest.requestId, requestBytes: 10, responseBytes: 20, bodyDigest: 'ab'.repeat(32), requestBody: null }),
+    ]);
+    // A duplicate request id is billed (and logged) once.
+    await replicaA.app.services.metering.record(reporter, [withBodies]);
+    expect(await query(`SELECT 1 FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`, [teamId])).toHaveLength(1);
+  });
+
   it('bills prepaid first, then invoiced usage up to the limit, and rejects the rest whole', async () => {
     const teamId = randomUUID();
     await fund(teamId, 2500n, 1000n);

@@ -19,6 +19,7 @@ export class MeteringResolver {
         cachedPromptTokens: e.cachedPromptTokens ?? 0,
         completionTokens: e.completionTokens,
         occurredAt: e.occurredAt ?? new Date(),
+        log: { requestBytes: e.requestBytes, responseBytes: e.responseBytes, bodyDigest: e.bodyDigest, requestBody: e.requestBody, responseBody: e.responseBody },
       })),
     );
   }

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { EventType, type Outbox, type UsageRecordedPayload, type UsageRequestLog } from '../../kit/events';
 import type { ModelPrice } from '../../kit/config';
 import { badInput, forbidden, unauthenticated } from '../../kit/errors';
 import type { Session } from '../../kit/session';
@@ -46,6 +47,8 @@ export class MeteringService {
     private readonly prices: Record<string, ModelPrice>,
     private readonly mode: MeteringMode = 'batched',
     private readonly now: () => Date = () => new Date(),
+    /** Where each batch's `billing.usage.recorded` events (the API request log) are written. */
+    private readonly outbox?: Outbox,
   ) {
     this.batches = new GroupCommit((events) => this.commit(events), 5000);
   }
@@ -149,6 +152,54 @@ export class MeteringService {
       at,
     );
     await this.balances.announce(tx, rows.map((balance) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    await this.logRequests(tx, accepted, batchId);
     return verdicts;
   }
+
+  /** One event per team with the requests this batch billed, committed with the bill. */
+  private async logRequests(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], billed: BilledUsage[], batchId: string): Promise<void> {
+    if (!this.outbox) return;
+    const byTeam = new Map<string, UsageRequestLog[]>();
+    for (const e of billed) {
+      const list = byTeam.get(e.teamId) ?? [];
+      list.push(requestLogOf(e));
+      byTeam.set(e.teamId, list);
+    }
+    await this.outbox.enqueue(
+      tx,
+      ...[...byTeam].map(([teamId, requests]) => ({
+        type: EventType.UsageRecorded,
+        aggregateId: teamId,
+        teamId,
+        actor: null,
+        payload: { batchId, requests } satisfies UsageRecordedPayload,
+      })),
+    );
+  }
+}
+
+function requestLogOf(e: UsageEvent): UsageRequestLog {
+  const log = e.log ?? {};
+  const bodies = log.requestBody != null || log.responseBody != null;
+  const digest = bodies
+    ? createHash('sha256')
+        .update(log.requestBody ?? '')
+        .update('\0')
+        .update(log.responseBody ?? '')
+        .digest('hex')
+    : (log.bodyDigest ?? null);
+  return {
+    requestId: e.requestId,
+    apiKeyId: e.apiKeyId,
+    model: e.model,
+    promptTokens: e.promptTokens,
+    cachedPromptTokens: e.cachedPromptTokens,
+    completionTokens: e.completionTokens,
+    occurredAt: e.occurredAt.toISOString(),
+    requestBytes: log.requestBytes ?? (log.requestBody != null ? Buffer.byteLength(log.requestBody) : null),
+    responseBytes: log.responseBytes ?? (log.responseBody != null ? Buffer.byteLength(log.responseBody) : null),
+    bodyDigest: digest,
+    requestBody: log.requestBody ?? null,
+    responseBody: log.responseBody ?? null,
+  };
 }

@@ -25,6 +25,21 @@ export class UsageEventInput {
 
   @Field(() => Date, { nullable: true })
   occurredAt?: Date | null;
+
+  @Field(() => Int, { nullable: true, description: 'Size of the request body in bytes, for the API request log.' })
+  requestBytes?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Size of the response body in bytes, for the API request log.' })
+  responseBytes?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 (hex) of the request and response bodies; computed from the bodies when they are sent instead.' })
+  bodyDigest?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The request body; kept in the API request log only where the deployment enables it (30 days).' })
+  requestBody?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The response body; kept in the API request log only where the deployment enables it (30 days).' })
+  responseBody?: string | null;
 }
 
 @ObjectType('UsageRejection')

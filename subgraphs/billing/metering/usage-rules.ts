@@ -11,6 +11,8 @@ export interface UsageEvent {
   cachedPromptTokens: number;
   completionTokens: number;
   occurredAt: Date;
+  /** What the request log keeps beyond the bill (all optional). */
+  log?: { requestBytes?: number | null; responseBytes?: number | null; bodyDigest?: string | null; requestBody?: string | null; responseBody?: string | null };
 }
 
 export interface PricedUsage extends UsageEvent {

@@ -70,7 +70,56 @@ export const EventType = {
   ManagementKeyCreated: 'team.management_key.created',
   ManagementKeyRevoked: 'team.management_key.revoked',
   CreditBalanceChanged: 'billing.balance.changed',
+  GatewayOperationsRecorded: 'gateway.operations.recorded',
+  UsageRecorded: 'billing.usage.recorded',
 } as const;
+
+/** One billed inference request, as its usage reporter described it (for the API request log). */
+export interface UsageRequestLog {
+  requestId: string;
+  apiKeyId: string;
+  model: string;
+  promptTokens: number;
+  cachedPromptTokens: number;
+  completionTokens: number;
+  occurredAt: string;
+  requestBytes: number | null;
+  responseBytes: number | null;
+  /** SHA-256 (hex) of the request and response bodies, as reported or computed from them. */
+  bodyDigest: string | null;
+  requestBody: string | null;
+  responseBody: string | null;
+}
+
+/** `billing.usage.recorded`: the requests one metering batch billed to one team. */
+export interface UsageRecordedPayload {
+  batchId: string;
+  requests: UsageRequestLog[];
+}
+
+export type OperationOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
+
+/** One operation the gateway served, as the audit log records it. */
+export interface GatewayOperationRecord {
+  /** The audit event id: unique per operation, so a redelivered batch records nothing twice. */
+  id: string;
+  occurredAt: string;
+  teamId: string | null;
+  actor: EventActor | null;
+  /** The action's name, e.g. `ListApiKeys`, `UpdateTeam`. */
+  description: string;
+  operationType: 'query' | 'mutation' | 'subscription';
+  operationName: string | null;
+  rootFields: string[];
+  outcome: OperationOutcome;
+  errorCodes: string[];
+  requestId: string | null;
+}
+
+/** `gateway.operations.recorded`: a batch of operations, published by the gateway. */
+export interface GatewayOperationsRecordedPayload {
+  operations: GatewayOperationRecord[];
+}
 
 export interface UserSignedUpPayload {
   userId: string;

@@ -6,7 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { ASSERTION_HEADER, verifyAssertion, type AssertionClaims } from '../auth';
-import { formatError } from '../errors';
+import { DomainError, formatError } from '../errors';
 import type { Logger } from '../logger';
 import { extractContext, withServerSpan, type Tracing } from '../tracing';
 import { HttpError, readBody, sendGraphQLError, sendJson } from './body';
@@ -25,6 +25,15 @@ export type InternalRoute = (body: unknown, claims: AssertionClaims) => Promise<
  */
 export type WebhookRoute = (raw: Buffer, headers: Record<string, string | undefined>) => Promise<{ status: number; body: unknown }>;
 
+/**
+ * A streamed export (`GET /export/<name>`), reached through the gateway with the caller's
+ * assertion. It authorizes before returning; the lines it yields are written as they come,
+ * waiting whenever the client reads slower than the database.
+ */
+export type ExportRoute = (query: URLSearchParams, claims: AssertionClaims) => Promise<AsyncIterable<string>>;
+
+const EXPORT_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, BAD_USER_INPUT: 400, NOT_FOUND: 404 };
+
 export interface GraphQLServerOptions<TContext extends BaseContext> {
   name: string;
   schema: GraphQLSchema;
@@ -35,6 +44,7 @@ export interface GraphQLServerOptions<TContext extends BaseContext> {
   isReady(): Promise<boolean>;
   internalRoutes?: Record<string, InternalRoute>;
   webhooks?: Record<string, WebhookRoute>;
+  exports?: Record<string, ExportRoute>;
   introspection?: boolean;
   tracing?: Tracing;
 }
@@ -128,6 +138,7 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
         if (url.pathname === GRAPHQL_PATH) return await this.handleGraphQL(req, res, url);
         if (url.pathname.startsWith('/internal/')) return await this.handleInternal(req, res, url.pathname.slice('/internal/'.length));
         if (url.pathname.startsWith('/webhooks/')) return await this.handleWebhook(req, res, url.pathname.slice('/webhooks/'.length));
+        if (url.pathname.startsWith('/export/')) return await this.handleExport(req, res, url);
         return sendJson(res, 404, { error: 'not found' });
       } finally {
         this.inFlight--;
@@ -194,6 +205,34 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
       return sendJson(res, 400, { error: 'malformed JSON body' });
     }
     return sendJson(res, 200, await route(body, claims));
+  }
+
+  private async handleExport(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = this.options.exports?.[url.pathname.slice('/export/'.length)];
+    if (!route || req.method !== 'GET') return sendJson(res, 404, { error: 'not found' });
+    const claims = this.claimsOf(req);
+    if (!claims) return sendGraphQLError(res, 401, 'UNAUTHENTICATED', 'Requests must come through the gateway');
+    let lines: AsyncIterable<string>;
+    try {
+      lines = await route(url.searchParams, claims);
+    } catch (err) {
+      if (err instanceof DomainError) return sendGraphQLError(res, EXPORT_STATUS[err.code] ?? 400, err.code, err.message);
+      throw err;
+    }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    let closed = false;
+    res.once('close', () => (closed = true));
+    try {
+      for await (const line of lines) {
+        if (closed) break;
+        if (!res.write(`${line}\n`)) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      }
+      res.end();
+    } catch (err) {
+      // Headers are out: the client sees a cut stream (no final newline-terminated summary), never a partial success.
+      this.options.logger.error({ err }, 'export failed mid-stream');
+      res.destroy();
+    }
   }
 
   private async handleWebhook(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {

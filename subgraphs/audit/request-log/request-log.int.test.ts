@@ -1,0 +1,99 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createEvent, EventType, type DomainEvent, type UsageRecordedPayload, type UsageRequestLog } from '../../kit/events';
+import { UnitOfWork } from '../../kit/transaction';
+import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
+import type { AuditServices } from '../audit.context';
+import { auditSubgraph } from '../audit.subgraph';
+import { ApiRequestLogConsumer } from './request-log.consumer';
+import { ApiRequestLogRepository } from './request-log.repository';
+import { ApiRequestLogService } from './request-log.service';
+
+let audit: StartedSubgraph<AuditServices>;
+
+beforeAll(async () => {
+  audit = await startSubgraph(auditSubgraph, { app: { consumers: false, relay: false, jobs: false } });
+});
+
+afterAll(async () => {
+  await audit?.stop();
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+const db = () => audit.app.infra.dataSource;
+const repository = () => new ApiRequestLogRepository(new UnitOfWork(db()));
+const serviceAt = (now: Date, keepBodies = false) => new ApiRequestLogService(repository(), keepBodies, () => now, 2);
+
+const request = (overrides: Partial<UsageRequestLog> = {}): UsageRequestLog => ({
+  requestId: `req-${randomUUID()}`,
+  apiKeyId: 'key-1',
+  model: 'grok-4',
+  promptTokens: 10,
+  cachedPromptTokens: 2,
+  completionTokens: 5,
+  occurredAt: new Date().toISOString(),
+  requestBytes: 120,
+  responseBytes: 800,
+  bodyDigest: createHash('sha256').update('in\0out').digest('hex'),
+  requestBody: 'in',
+  responseBody: 'out',
+  ...overrides,
+});
+
+const usageEvent = (teamId: string, requests: UsageRequestLog[]): DomainEvent =>
+  createEvent('billing', { type: EventType.UsageRecorded, aggregateId: teamId, teamId, actor: null, payload: { batchId: randomUUID(), requests } satisfies UsageRecordedPayload }) as unknown as DomainEvent;
+
+const logsOf = (teamId: string) => repository().byTeam(teamId);
+
+describe('API request logs', () => {
+  it('records each billed request once, with sizes and digest, and no bodies unless configured', async () => {
+    const teamId = randomUUID();
+    const requests = [request(), request({ requestBody: null, responseBody: null })];
+    const consumer = new ApiRequestLogConsumer(audit.app.services.requestLogs);
+    const event = usageEvent(teamId, requests);
+    expect(consumer.handles(event)).toBe(true);
+    await db().transaction((tx) => consumer.apply(event, tx));
+    // Redelivered, or the same requests in another batch: nothing twice.
+    await db().transaction((tx) => consumer.apply(usageEvent(teamId, requests), tx));
+    const rows = await logsOf(teamId);
+    expect(rows).toHaveLength(2);
+    const first = rows.find((r) => r.requestId === requests[0].requestId)!;
+    expect(first).toMatchObject({ teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens: 10, requestBytes: 120, responseBytes: 800, bodyDigest: requests[0].bodyDigest });
+    expect(first.requestBody).toBeNull();
+    expect(first.responseBody).toBeNull();
+  });
+
+  it('keeps the bodies where the deployment enables it', async () => {
+    const teamId = randomUUID();
+    await db().transaction((tx) => serviceAt(new Date(), true).record(tx, teamId, { batchId: 'b', requests: [request()] }));
+    const [row] = await logsOf(teamId);
+    expect([row.requestBody, row.responseBody]).toEqual(['in', 'out']);
+  });
+
+  it('is not recorded in the audit chain (bodies must not become immutable)', () => {
+    const [recorder] = auditSubgraph.consumers!(audit.app.services);
+    expect(recorder.handles(usageEvent(randomUUID(), [request()]))).toBe(false);
+  });
+
+  it('deletes logs 30 days after they were written, safely when run twice or concurrently', async () => {
+    const teamId = randomUUID();
+    const now = new Date();
+    const old = Array.from({ length: 5 }, () => request());
+    const young = [request()];
+    await db().transaction((tx) => serviceAt(new Date(now.getTime() - 31 * DAY)).record(tx, teamId, { batchId: 'old', requests: old }));
+    // Occurred long ago but written recently: kept, because retention counts from writing.
+    await db().transaction((tx) => serviceAt(new Date(now.getTime() - 29 * DAY)).record(tx, teamId, { batchId: 'young', requests: young.map((r) => ({ ...r, occurredAt: new Date(now.getTime() - 90 * DAY).toISOString() })) }));
+
+    const [a, b] = await Promise.all([serviceAt(now).runRetention(), serviceAt(now).runRetention()]);
+    expect(a.deleted + b.deleted).toBeGreaterThanOrEqual(5);
+    expect((await logsOf(teamId)).map((r) => r.requestId)).toEqual(young.map((r) => r.requestId));
+    expect((await serviceAt(now).runRetention()).deleted).toBe(0);
+    expect((await logsOf(teamId)).map((r) => r.requestId)).toEqual(young.map((r) => r.requestId));
+  });
+
+  it('runs on demand from the Audit subgraph’s scheduled jobs', async () => {
+    const jobs = auditSubgraph.jobs!(audit.app.services);
+    const job = jobs.find((j) => j.name === 'audit.request-log-retention');
+    expect(job?.everyMs).toBeLessThanOrEqual(60 * 60 * 1000);
+    await expect(job!.run()).resolves.toMatchObject({ deleted: expect.any(Number) });
+  });
+});

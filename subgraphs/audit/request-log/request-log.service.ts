@@ -1,0 +1,62 @@
+import type { UsageRecordedPayload } from '../../kit/events';
+import type { Tx } from '../../kit/transaction';
+import type { ApiRequestLogRepository } from './request-log.repository';
+
+/** API request logs are deleted this long after they were written. */
+export const REQUEST_LOG_RETENTION_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface RequestLogRetentionResult {
+  cutoff: Date;
+  deleted: number;
+}
+
+/**
+ * The API request log: one row per billed inference request (request id, team, key, model,
+ * token counts, sizes, body digest; the bodies only when `keepBodies`), deleted 30 days after
+ * it was written.
+ */
+export class ApiRequestLogService {
+  constructor(
+    private readonly logs: ApiRequestLogRepository,
+    private readonly keepBodies: boolean,
+    private readonly now: () => Date = () => new Date(),
+    private readonly batch = 10_000,
+  ) {}
+
+  /** Records one metering batch's requests for a team; a request id logged before is skipped. */
+  async record(tx: Tx, teamId: string, payload: UsageRecordedPayload): Promise<number> {
+    const recordedAt = this.now();
+    return this.logs.insert(
+      tx,
+      (payload.requests ?? []).map((r) => ({
+        requestId: r.requestId,
+        teamId,
+        apiKeyId: r.apiKeyId,
+        model: r.model,
+        promptTokens: r.promptTokens,
+        cachedPromptTokens: r.cachedPromptTokens,
+        completionTokens: r.completionTokens,
+        requestBytes: r.requestBytes,
+        responseBytes: r.responseBytes,
+        bodyDigest: r.bodyDigest,
+        requestBody: this.keepBodies ? r.requestBody : null,
+        responseBody: this.keepBodies ? r.responseBody : null,
+        occurredAt: new Date(r.occurredAt),
+        recordedAt,
+      })),
+    );
+  }
+
+  /** Deletes every log written more than 30 days ago. Safe to run twice or on two replicas at once. */
+  async runRetention(): Promise<RequestLogRetentionResult> {
+    const cutoff = new Date(this.now().getTime() - REQUEST_LOG_RETENTION_DAYS * DAY_MS);
+    let deleted = 0;
+    for (;;) {
+      const n = await this.logs.deleteWrittenBefore(cutoff, this.batch);
+      deleted += n;
+      if (n < this.batch) break;
+    }
+    return { cutoff, deleted };
+  }
+}
