@@ -63,6 +63,10 @@ export class OidcClient {
     const callback = new URL(this.provider.redirectUrl);
     callback.searchParams.set('code', code);
     callback.searchParams.set('state', state);
+    // The state was issued for this provider alone (the mix-up defence RFC 9207's `iss` adds), so
+    // the client is not asked to relay `iss`; it is supplied when the provider announces it.
+    const metadata = config.serverMetadata();
+    if (metadata.authorization_response_iss_parameter_supported) callback.searchParams.set('iss', metadata.issuer);
     try {
       const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
       const claims = tokens.claims();
