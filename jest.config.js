@@ -11,10 +11,19 @@ const transform = {
       module: { type: 'commonjs' },
     },
   ],
+  // openid-client (and, in tests, oidc-provider) are ESM-only. Node >= 20.19 require()s them, but
+  // Jest's module loader does not before Node 24.9, so Jest compiles them (and their ESM-only
+  // dependencies) to CommonJS.
+  '^.+/node_modules/(openid-client|oauth4webapi|jose|oidc-provider)/.+\\.js$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
+const esmOnlyPackages = ['/node_modules/(?!(openid-client|oauth4webapi|jose|oidc-provider)/)'];
 
 const common = {
   transform,
+  transformIgnorePatterns: esmOnlyPackages,
   testEnvironment: 'node',
   rootDir: __dirname,
   setupFiles: ['reflect-metadata'],
@@ -26,6 +35,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   transform,
+  transformIgnorePatterns: esmOnlyPackages,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'] },

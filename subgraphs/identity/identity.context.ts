@@ -7,6 +7,7 @@ import type { MailSender } from '../kit/mail/mail-sender';
 import type { AccountPurgeWorker } from './account/account-purge.worker';
 import type { SessionService } from './session/session.service';
 import type { UserService } from './user/user.service';
+import type { SignInMethodService } from './sign-in-method/sign-in-method.service';
 import type { UserType } from './user/user.type';
 import type { TeamMembershipEntity } from './teammate/team-membership.entity';
 import type { TeamMembershipRepository } from './teammate/team-membership.repository';
@@ -20,6 +21,7 @@ export interface IdentityServices {
   accounts: AccountService;
   mailSender: MailSender;
   accountPurger: AccountPurgeWorker;
+  signInMethods: SignInMethodService;
 }
 
 export interface IdentityLoaders {

@@ -35,18 +35,25 @@ import { UserEntity } from './user/user.entity';
 import { UserRepository } from './user/user.repository';
 import { UserResolver, userReference } from './user/user.resolver';
 import { UserService } from './user/user.service';
+import { IdentitySignInMethods1733100000000 } from './migrations/1733100000000-identity-sign-in-methods';
+import { OidcClient } from './sign-in-method/oidc-client';
+import { SignInMethodEntity } from './sign-in-method/sign-in-method.entity';
+import { SignInMethodRepository } from './sign-in-method/sign-in-method.repository';
+import { SignInMethodResolver } from './sign-in-method/sign-in-method.resolver';
+import { SignInMethodService } from './sign-in-method/sign-in-method.service';
 
 export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
   name: 'identity',
-  entities: [UserEntity, SessionEntity, TeamMembershipEntity, MfaTotpEntity, RecoveryCodeEntity, MfaChallengeEntity],
+  entities: [UserEntity, SessionEntity, TeamMembershipEntity, MfaTotpEntity, RecoveryCodeEntity, MfaChallengeEntity, SignInMethodEntity],
   migrations: [
     IdentityInitial1732800000000,
     IdentityTeamMemberships1732900000000,
     IdentityAuthFailures1732900000001,
     IdentityMfa1733000000000,
     IdentityAccountLifecycle1733000000001,
+    IdentitySignInMethods1733100000000,
   ],
-  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver], referenceResolvers: userReference },
+  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver, SignInMethodResolver], referenceResolvers: userReference },
   createServices: ({ dataSource, outbox, config, logger }) => {
     const uow = new UnitOfWork(dataSource);
     const userRepository = new UserRepository(uow);
@@ -57,20 +64,25 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
     const mail = new AccountMail(mailRepository);
     const mfa = new MfaService(uow, new MfaRepository(uow), userRepository, box, outbox);
     const accounts = new AccountService(uow, userRepository, sessions, new EmailChangeRepository(uow), box, mail, outbox, logger);
+    const methods = new SignInMethodRepository(uow);
+    const hasher = new PasswordHasher();
+    const auth = new AuthService(uow, userRepository, sessions, hasher, outbox, new SignInLimiter(new AuthFailureRepository(uow)), mfa, mail, methods);
+    const providers = Object.fromEntries(Object.entries(config.identityOAuth ?? {}).map(([name, provider]) => [name, new OidcClient(provider)]));
     return {
       teamMemberships,
+      signInMethods: new SignInMethodService(uow, methods, userRepository, auth, hasher, box, outbox, providers),
       users: new UserService(userRepository),
       sessions,
       mfa,
       accounts,
       mailSender: new MailSender(mailRepository, logger),
       accountPurger: new AccountPurgeWorker(accounts, logger, config.identityPurgeIntervalMs ?? 3_600_000),
-      auth: new AuthService(uow, userRepository, sessions, new PasswordHasher(), outbox, new SignInLimiter(new AuthFailureRepository(uow)), mfa, mail),
+      auth,
     };
   },
   createLoaders: (services) => ({
     user: loaderById(
-      async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email })),
+      async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email, xSubscription: u.xSubscription, emailVerified: u.email !== '' })),
       (u) => u.id,
     ),
     teamsOfUser: loaderOfMany((ids) => services.teamMemberships.findByUsers(ids), (m) => m.userId),

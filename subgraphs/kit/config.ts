@@ -70,6 +70,36 @@ export interface SubgraphConfig {
   identitySecretKey?: string;
   /** Identity only: how often deleted accounts past their restore window are purged (IDENTITY_PURGE_INTERVAL_MS). */
   identityPurgeIntervalMs?: number;
+  /** Identity only: the OpenID Connect providers users may sign in with (IDENTITY_<X|GOOGLE>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URL). */
+  identityOAuth?: Partial<Record<OAuthProviderName, OAuthProviderConfig>>;
+}
+
+export type OAuthProviderName = 'X' | 'GOOGLE';
+
+/** One OpenID Connect provider: discovered from its issuer; the client secret never leaves Identity. */
+export interface OAuthProviderConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUrl: string;
+}
+
+/** Providers with all four settings; a partly configured provider is an error, an absent one is off. */
+export function loadOAuthProviders(env: Environment): Partial<Record<OAuthProviderName, OAuthProviderConfig>> {
+  const providers: Partial<Record<OAuthProviderName, OAuthProviderConfig>> = {};
+  for (const name of ['X', 'GOOGLE'] as const) {
+    const keys = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET', 'REDIRECT_URL'].map((k) => `IDENTITY_${name}_${k}`);
+    if (keys.every((k) => !env[k])) continue;
+    const schema = z.object({
+      [keys[0]]: z.string().url(),
+      [keys[1]]: z.string().min(1),
+      [keys[2]]: z.string().min(1),
+      [keys[3]]: z.string().url(),
+    });
+    const c = parseOrThrow(schema, env, `identity ${name} sign-in`) as Record<string, string>;
+    providers[name] = { issuer: c[keys[0]], clientId: c[keys[1]], clientSecret: c[keys[2]], redirectUrl: c[keys[3]] };
+  }
+  return providers;
 }
 
 /** What one token of a model costs, in ticks (1 tick = 1e-10 USD), and the tokens inference adds. */
@@ -210,7 +240,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
     ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number, auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true' } : {}),
     ...(name === 'identity'
-      ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number }
+      ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number, identityOAuth: loadOAuthProviders(env) }
       : {}),
   };
 }

@@ -19,6 +19,9 @@ export const ErrorCode = {
   InvalidMfaCode: 'INVALID_MFA_CODE',
   MfaChallengeExpired: 'MFA_CHALLENGE_EXPIRED',
   InvalidVerificationCode: 'INVALID_VERIFICATION_CODE',
+  LastSignInMethod: 'LAST_SIGN_IN_METHOD',
+  OAuthFailed: 'OAUTH_FAILED',
+  EmailVerificationRequired: 'EMAIL_VERIFICATION_REQUIRED',
   // Billing
   CardCountryNotSupported: 'CARD_COUNTRY_NOT_SUPPORTED',
   CardDeclined: 'CARD_DECLINED',

@@ -76,6 +76,8 @@ export type SignInInput = {
 };
 
 export type SignUpInput = {
+  /** Create a new account even though another account (with another sign-in method) uses this email. */
+  createSeparateAccount?: boolean | null | undefined;
   email: string;
   password: string;
 };

@@ -78,7 +78,7 @@ export async function startGraph(
     eventBus?: EventBusConfig;
     wsRevalidateMs?: number;
     billing?: Partial<BillingConfig>;
-    subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl'>>;
+    subgraphs?: Partial<Pick<SubgraphConfig, 'dnsResolvers' | 'secretScanningKeysUrl' | 'identityOAuth'>>;
     rateLimits?: GatewayConfig['rateLimits'];
     /** Gateway in production mode: no introspection, no field suggestions, limits not echoed. */
     production?: boolean;

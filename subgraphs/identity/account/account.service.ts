@@ -107,7 +107,8 @@ export class AccountService {
         const user = await this.users.findById(userId, tx);
         if (!user || !(await this.emailChanges.consume(tx, userId, pending.codeHash))) throw invalid;
         await this.users.updateEmail(tx, userId, pending.newEmail);
-        await this.mail.emailChanged(tx, user.email, pending.newEmail);
+        // An X account verifying its first email has no old address to tell.
+        if (user.email) await this.mail.emailChanged(tx, user.email, pending.newEmail);
         const payload: UserEmailChangedPayload = { userId, email: pending.newEmail };
         await this.event(tx, EventType.UserEmailChanged, userId, payload, origin);
         return { id: userId, email: pending.newEmail };

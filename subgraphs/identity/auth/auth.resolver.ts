@@ -1,7 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
 import type { IdentityContext } from '../identity.context';
-import { AuthResult, SignInInput, SignUpInput, type AccountRestoreRequired, type AuthSession, type MfaChallenge } from './auth.types';
+import { AuthResult, SignInInput, SignUpInput, type AccountChoiceRequired, type AccountRestoreRequired, type AuthSession, type MfaChallenge } from './auth.types';
 
 const originOf = (ctx: IdentityContext) => ({ ip: ctx.claims.ip, userAgent: ctx.claims.userAgent });
 
@@ -9,9 +9,9 @@ const originOf = (ctx: IdentityContext) => ({ ip: ctx.claims.ip, userAgent: ctx.
 export class AuthResolver {
   @Allow(Access.Anonymous)
   @Mutation(() => AuthResult)
-  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: IdentityContext): Promise<AuthSession> {
+  async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: IdentityContext): Promise<AuthSession | AccountChoiceRequired> {
     const result = await ctx.services.auth.signUp(input, originOf(ctx));
-    ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
     return result;
   }
 

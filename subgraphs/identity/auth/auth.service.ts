@@ -9,7 +9,8 @@ import type { AccountMail } from '../notification/account-mail';
 import type { SessionService, RequestOrigin } from '../session/session.service';
 import type { UserEntity } from '../user/user.entity';
 import type { UserRepository } from '../user/user.repository';
-import type { AccountRestoreRequired, AuthSession, MfaChallenge } from './auth.types';
+import type { SignInMethodRepository } from '../sign-in-method/sign-in-method.repository';
+import { SignInMethodKind, type AccountChoiceRequired, type AccountRestoreRequired, type AuthSession, type MfaChallenge } from './auth.types';
 import { assertAcceptablePassword, normalizeEmail } from './credentials';
 import type { PasswordHasher } from './password-hasher';
 import type { SignInLimiter } from './sign-in-limiter';
@@ -31,30 +32,31 @@ export class AuthService {
     private readonly limiter: SignInLimiter,
     private readonly mfa: MfaService,
     private readonly mail: AccountMail,
+    private readonly methods: SignInMethodRepository,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Creates an account with an email and password, signs it in, and announces the sign-up. */
-  async signUp(input: { email: string; password: string }, origin: RequestOrigin): Promise<AuthSession> {
+  /**
+   * Creates an account with an email and password, signs it in, and announces the sign-up. When
+   * an account with another sign-in method uses the email, answers AccountChoiceRequired unless
+   * the caller chose a separate account (or signs in to that account and adds a password there).
+   */
+  async signUp(input: { email: string; password: string; createSeparateAccount?: boolean | null }, origin: RequestOrigin): Promise<AuthSession | AccountChoiceRequired> {
     const email = normalizeEmail(input.email);
     assertAcceptablePassword(input.password);
     if (await this.users.findPasswordAccountByEmail(email)) {
       throw new DomainError(ErrorCode.EmailTaken, 'An account with this email already exists; sign in instead');
     }
+    if (!input.createSeparateAccount) {
+      const existingMethods = await this.methods.methodsOfAccountsWithEmail(email);
+      if (existingMethods.length > 0) return { email, existingMethods };
+    }
     const passwordHash = await this.hasher.hash(input.password);
     try {
       return await this.uow.run(async (tx) => {
-        const user = await this.users.insert(tx, { id: randomUUID(), email, passwordHash });
-        const { token, session } = await this.sessions.open(tx, user.id, origin);
-        const payload: UserSignedUpPayload = { userId: user.id, email: user.email };
-        await this.outbox.enqueue(tx, {
-          type: EventType.UserSignedUp,
-          aggregateId: user.id,
-          teamId: null,
-          actor: { userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
-          payload,
-        });
-        return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
+        const session = await this.openNewAccount(tx, email, passwordHash, origin);
+        await this.methods.add(tx, session.user.id, SignInMethodKind.EMAIL_PASSWORD, null);
+        return session;
       });
     } catch (err) {
       // Two sign-ups racing for one email: the unique index decides, the loser gets the same answer.
@@ -80,6 +82,33 @@ export class AuthService {
     const user = await this.verifyPassword(input, origin);
     if (!user.deletedAt) throw new DomainError(ErrorCode.Conflict, 'This account is not deleted; sign in instead');
     return this.secondFactor(user, input, origin, 'restore');
+  }
+
+  /** Inserts a new account (its sign-in method is the caller's to add), opens its first session and announces the sign-up. */
+  async openNewAccount(tx: Tx, email: string, passwordHash: string | null, origin: RequestOrigin): Promise<AuthSession> {
+    const user = await this.users.insert(tx, { id: randomUUID(), email, passwordHash });
+    const { token, session } = await this.sessions.open(tx, user.id, origin);
+    const payload: UserSignedUpPayload = { userId: user.id, email: user.email };
+    await this.outbox.enqueue(tx, {
+      type: EventType.UserSignedUp,
+      aggregateId: user.id,
+      teamId: null,
+      actor: { userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
+      payload,
+    });
+    return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
+  }
+
+  /**
+   * A user another way proved to be (an OpenID provider): the same answers as a password sign-in
+   * after the password, i.e. AccountRestoreRequired for a deleted account, MfaChallenge with MFA on.
+   */
+  async signInVerified(user: UserEntity, origin: RequestOrigin): Promise<AuthOutcome> {
+    if (user.deletedAt) {
+      if (this.restoreBefore(user.deletedAt) <= this.now()) throw new DomainError(ErrorCode.InvalidCredentials, 'This account no longer exists');
+      return { restoreBefore: this.restoreBefore(user.deletedAt) };
+    }
+    return this.secondFactor(user, {}, origin, 'sign-in');
   }
 
   /** Finishes a sign-in or restore that answered MfaChallenge. */
@@ -159,7 +188,8 @@ export class AuthService {
       throw new DomainError(ErrorCode.MfaChallengeExpired, 'This sign-in has expired; sign in again');
     }
     const { token, session } = await this.sessions.open(tx, user.id, origin);
-    await this.mail.signedIn(tx, user.email, { ...origin, approximateLocation: null }, session.createdAt);
+    // An X account has no email until its user adds and verifies one.
+    if (user.email) await this.mail.signedIn(tx, user.email, { ...origin, approximateLocation: null }, session.createdAt);
     return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
   }
 

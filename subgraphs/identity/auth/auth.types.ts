@@ -61,6 +61,9 @@ export class SignUpInput {
 
   @Field(() => String)
   password: string;
+
+  @Field(() => Boolean, { nullable: true, description: 'Create a new account even though another account (with another sign-in method) uses this email.' })
+  createSeparateAccount?: boolean | null;
 }
 
 @InputType()

@@ -11,6 +11,10 @@ export class UserEntity {
   @Column({ name: 'password_hash', type: 'text', nullable: true })
   passwordHash: string | null;
 
+  /** X users only: their X subscription (e.g. Premium), as X last reported it. */
+  @Column({ name: 'x_subscription', type: 'text', nullable: true })
+  xSubscription: string | null;
+
   /** Set when the user deleted the account; restorable for 30 days, then purged. */
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;

@@ -2,6 +2,7 @@ import { Directive, Field, ID, ObjectType } from 'type-graphql';
 import { Access, Allow } from '../../kit/access';
 import { MfaStatus } from '../mfa/mfa.types';
 import { SessionType } from '../session/session.type';
+import { SignInMethodType } from '../sign-in-method/sign-in-method.types';
 
 @Directive('@key(fields: "id")')
 @ObjectType('User')
@@ -22,4 +23,19 @@ export class UserType {
   @Allow(Access.Self, { user: 'root.id' })
   @Field(() => MfaStatus)
   mfa?: MfaStatus;
+
+  /** Resolved by a field resolver; the user's own only. */
+  @Allow(Access.Self, { user: 'root.id' })
+  @Field(() => [SignInMethodType])
+  signInMethods?: SignInMethodType[];
+
+  /** The user's X subscription (e.g. Premium) as X last reported it; null without X. */
+  @Allow(Access.Self, { user: 'root.id' })
+  @Field(() => String, { nullable: true })
+  xSubscription?: string | null;
+
+  /** False for an X account until its user adds and verifies an email address. */
+  @Allow(Access.Self, { user: 'root.id' })
+  @Field(() => Boolean)
+  emailVerified?: boolean;
 }

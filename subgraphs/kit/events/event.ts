@@ -52,6 +52,8 @@ export const EventType = {
   UserPurged: 'identity.user.purged',
   UserEmailChangeRequested: 'identity.user.email_change_requested',
   UserEmailChanged: 'identity.user.email_changed',
+  SignInMethodAdded: 'identity.sign_in_method.added',
+  SignInMethodRemoved: 'identity.sign_in_method.removed',
   TeamCreated: 'team.created',
   TeamUpdated: 'team.updated',
   TeamDeleted: 'team.deleted',

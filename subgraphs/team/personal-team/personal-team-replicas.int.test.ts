@@ -45,7 +45,11 @@ describeWithNats('two Team replicas on NATS JetStream', () => {
 
   it('applies each sign-up once: one Personal Team per user', async () => {
     const users: string[] = [];
-    for (let i = 0; i < 30; i++) users.push((await identity.services.auth.signUp({ email: uniqueEmail('replica'), password: PASSWORD }, {})).user.id);
+    for (let i = 0; i < 30; i++) {
+      const result = await identity.services.auth.signUp({ email: uniqueEmail('replica'), password: PASSWORD }, {});
+      if (!('token' in result)) throw new Error('a fresh email needs no account choice');
+      users.push(result.user.id);
+    }
     const sql = replicas[0].infra.dataSource;
     await eventually(async () => {
       const [{ count }] = await sql.query(`SELECT count(*)::int AS count FROM team.teams WHERE created_by = ANY($1::uuid[])`, [users]);
