@@ -228,9 +228,17 @@ export class Gateway {
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
-      const response = await withServerSpan(this.tracing, 'gateway graphql', extractContext(req.headers), { 'service.name': 'gateway' }, () =>
+      const execution = withServerSpan(this.tracing, 'gateway graphql', extractContext(req.headers), { 'service.name': 'gateway' }, () =>
         Promise.resolve(this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers, body: raw }, { req, res })),
       );
+      // A stuck subgraph must not hold the client forever: answer 504 at the deadline.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.requestTimeoutMs ?? 30_000)));
+      const response = await Promise.race([execution, deadline]).finally(() => clearTimeout(timer));
+      if (response === 'timeout') {
+        execution.catch(() => undefined);
+        return refuse(res, { status: 504, code: 'TIMEOUT', message: 'The operation took too long' });
+      }
       res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
       res.end(Buffer.from(await response.arrayBuffer()));
     } catch (err) {

@@ -267,6 +267,8 @@ export interface GatewayConfig {
   trustedDocumentsPath?: string;
   /** OTLP/HTTP endpoint traces are exported to; none when absent. */
   otlpEndpoint?: string;
+  /** Longest time an HTTP operation may take before the client gets a 504. */
+  requestTimeoutMs?: number;
   /** Service tokens of usage reporters (inference servers), from USAGE_REPORTER_TOKENS. */
   usageReporterTokens?: string[];
   /**
@@ -301,6 +303,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     TRUSTED_DOCUMENTS_FOR_KEYS: z.enum(['true', 'false']).default('true'),
     TRUSTED_DOCUMENTS_PATH: z.string().default('schema/trusted-documents.json'),
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
     USAGE_REPORTER_TOKENS: z
       .string()
       .default('')
@@ -339,6 +342,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     trustedDocumentsForKeys: c.TRUSTED_DOCUMENTS_FOR_KEYS === 'true',
     trustedDocumentsPath: c.TRUSTED_DOCUMENTS_PATH,
     otlpEndpoint: c.OTEL_EXPORTER_OTLP_ENDPOINT,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     usageReporterTokens: c.USAGE_REPORTER_TOKENS,
     operationLog: busReachable
       ? {

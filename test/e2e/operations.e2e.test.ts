@@ -97,3 +97,33 @@ describe('a subgraph that fails and comes back', () => {
     expect((await user.client.request(TeamBalanceDocument, { id: user.personalTeamId })).errors).toBeUndefined();
   });
 });
+
+describe('a subgraph that hangs', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph({ requestTimeoutMs: 500 });
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  it('answers 504 TIMEOUT at the deadline instead of holding the client', async () => {
+    const user = await signUpUserWithTeam(new GraphClient(graph.url));
+    // Hold the balance row: Billing's answer waits on the lock.
+    const billing = graph.apps.billing.infra.dataSource;
+    const runner = billing.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    await runner.query(`LOCK TABLE billing.credit_balances IN ACCESS EXCLUSIVE MODE`);
+    try {
+      const started = Date.now();
+      const result = await user.client.request(TeamBalanceDocument, { id: user.personalTeamId });
+      expect(result.status).toBe(504);
+      expect(code(result)).toBe('TIMEOUT');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+});

@@ -84,6 +84,7 @@ export async function startGraph(
     production?: boolean;
     /** Export traces of every service to this OTLP/HTTP endpoint. */
     otlpEndpoint?: string;
+    requestTimeoutMs?: number;
     /**
      * The gateway records every operation in the audit log (off by default: tests that count a
      * team's audit events exactly would otherwise see their own queries too).
@@ -116,6 +117,7 @@ export async function startGraph(
     rateLimits: options.rateLimits ?? { windowMs: 60_000, operationsPerPrincipal: 1e6, operationsPerIp: 1e6, costPerWindow: 1e9, sensitivePerIp: 1e6 },
     env: options.production ? 'production' : 'test',
     otlpEndpoint: options.otlpEndpoint,
+    requestTimeoutMs: options.requestTimeoutMs,
     usageReporterTokens: [usageReporterToken],
     operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
   });
