@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AuditLogDocument, CreateApiKeyDocument, CreateTeamDocument, EnableApiKeyDocument, RotateApiKeyDocument, TeamApiKeysDocument } from '../operations/generated';
+import { AddTeamMemberDocument, AuditLogDocument, CreateApiKeyDocument, CreateTeamDocument, EnableApiKeyDocument, RotateApiKeyDocument, TeamApiKeysDocument } from '../operations/generated';
 import { generateApiKey } from '../../subgraphs/team/api-key/api-key-format';
 import type { VerifyResult } from '../../subgraphs/team/api-key/api-key-verifier';
 import { GraphClient } from '../support/client';
@@ -104,6 +104,33 @@ describe('GitHub Secret Scanning reports', () => {
     const unsigned = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(findings) });
     expect(unsigned.status).toBe(401);
     expect((await verify(key.secret)).valid).toBe(true);
+  });
+
+  it("mails each team's Admins and each key's creator, looking them up once for the whole report", async () => {
+    const admin = await signUpUserWithTeam(anonymous);
+    const member = await signUpUserWithTeam(anonymous);
+    const first = await teamKey(admin);
+    await admin.client.data(AddTeamMemberDocument, { teamId: first.teamId, email: member.email });
+    const byMember = (await member.client.data(CreateApiKeyDocument, { teamId: first.teamId, input: { name: 'member key' } })).createApiKey;
+    const otherAdmin = await signUpUserWithTeam(anonymous);
+    const second = await teamKey(otherAdmin);
+    const findings = [first.secret, byMember.secret, second.secret].map((token) => ({ token, type: 'console_graph_api_key' }));
+    const { result, statements } = await graph.apps.team.infra.statements.capture(() => report(findings));
+    expect(result.status).toBe(200);
+    expect(statements.filter((q) => /FROM "team"\."memberships"/.test(q))).toHaveLength(1);
+    expect(statements.filter((q) => /FROM "team"\."user_directory"/.test(q))).toHaveLength(1);
+    const mails: { recipient: string; subject: string }[] = await graph.apps.team.infra.dataSource.query(
+      'SELECT recipient, subject FROM team.outgoing_emails WHERE recipient = ANY($1) ORDER BY recipient, subject',
+      [[admin.email, member.email, otherAdmin.email]],
+    );
+    expect(mails.map((m) => [m.recipient, m.subject]).sort()).toEqual(
+      [
+        [admin.email, 'API key "prod" was found in public and has been disabled'],
+        [admin.email, 'API key "member key" was found in public and has been disabled'],
+        [member.email, 'API key "member key" was found in public and has been disabled'],
+        [otherAdmin.email, 'API key "prod" was found in public and has been disabled'],
+      ].sort(),
+    );
   });
 
   it('answers a batch of 1,000 reported tokens in one request', async () => {

@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { DirectoryUserEntity } from './directory-user.entity';
 
@@ -10,6 +11,10 @@ export class DirectoryRepository {
 
   async forget(tx: Tx, userId: string): Promise<void> {
     await tx.getRepository(DirectoryUserEntity).delete({ userId });
+  }
+
+  findByUsers(userIds: readonly string[]): Promise<DirectoryUserEntity[]> {
+    return userIds.length ? this.uow.reader.getRepository(DirectoryUserEntity).findBy({ userId: In([...userIds]) }) : Promise.resolve([]);
   }
 
   findByUser(userId: string): Promise<DirectoryUserEntity[]> {

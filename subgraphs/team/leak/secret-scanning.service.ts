@@ -93,18 +93,26 @@ export class SecretScanningService {
     const found = await this.apiKeyRepository.findByHashes(ours.map((r) => hashApiKey(r.token)));
     const byHash = new Map(found.map((k) => [k.secretHash.toString('hex'), k]));
     const leaked = new Set<string>();
+    const newlyLeaked: { key: (typeof found)[number]; report: ScanReport }[] = [];
+    for (const report of ours) {
+      const key = byHash.get(hashApiKey(report.token).toString('hex'));
+      if (!key || key.deletedAt) continue;
+      leaked.add(report.token);
+      // Reported before (or twice in this batch): already handled.
+      if (!key.leakedAt && !newlyLeaked.some((n) => n.key === key)) newlyLeaked.push({ key, report });
+    }
+    if (newlyLeaked.length === 0) return this.feedback(reports, leaked);
+    // Who to tell, for every leaked key at once: each team's Admins and each key's creator.
+    const teamIds = [...new Set(newlyLeaked.map((n) => n.key.teamId))];
+    const admins = (await this.memberships.findByTeams(teamIds)).filter((m) => m.role === 'ADMIN');
+    const userIds = [...new Set([...admins.map((m) => m.userId), ...newlyLeaked.map((n) => n.key.createdBy)])];
+    const emailsOf = new Map<string, string[]>();
+    for (const entry of await this.directory.findByUsers(userIds)) emailsOf.set(entry.userId, [...(emailsOf.get(entry.userId) ?? []), entry.email]);
     await this.uow.run(async (tx) => {
-      for (const report of ours) {
-        const key = byHash.get(hashApiKey(report.token).toString('hex'));
-        if (!key || key.deletedAt) continue;
-        leaked.add(report.token);
-        if (key.leakedAt) continue; // reported before: already handled
+      for (const { key, report } of newlyLeaked) {
         await this.apiKeys.markLeaked(tx, key, report);
-        const admins = (await this.memberships.findByTeams([key.teamId])).filter((m) => m.role === 'ADMIN').map((m) => m.userId);
-        const recipients = new Set<string>();
-        for (const userId of new Set([...admins, key.createdBy])) {
-          for (const entry of await this.directory.findByUser(userId)) recipients.add(entry.email);
-        }
+        const teamAdmins = admins.filter((m) => m.teamId === key.teamId).map((m) => m.userId);
+        const recipients = new Set([...teamAdmins, key.createdBy].flatMap((userId) => emailsOf.get(userId) ?? []));
         await this.mail.enqueue(
           tx,
           [...recipients].map((recipient) => ({
@@ -117,6 +125,10 @@ export class SecretScanningService {
         );
       }
     });
+    return this.feedback(reports, leaked);
+  }
+
+  private feedback(reports: ScanReport[], leaked: Set<string>): ScanFeedback[] {
     return reports.map((r) => ({
       token_hash: createHash('sha256').update(r.token).digest('hex'),
       token_type: r.type,
