@@ -14,6 +14,8 @@ import { pipeline } from 'node:stream/promises';
 import { ASSERTION_HEADER, signAssertion } from '../subgraphs/kit/auth';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from '../subgraphs/kit/config';
 import { createLogger, type Logger } from '../subgraphs/kit/logger';
+import { HttpError, readRaw } from '../subgraphs/kit/http/body';
+import { WEBHOOK_MAX_BYTES } from '../subgraphs/kit/http/server';
 import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
 import { bearerToken, tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
@@ -214,14 +216,13 @@ export class Gateway {
   /** Reads the (size-checked) body first, so malformed requests get a clear 400 before GraphQL. */
   private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > this.limits.maxBodyBytes) return refuse(res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
-        chunks.push(chunk as Buffer);
+      let raw: Buffer;
+      try {
+        raw = await readRaw(req, this.limits.maxBodyBytes);
+      } catch (err) {
+        if (err instanceof HttpError) return refuse(res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
+        throw err;
       }
-      const raw = Buffer.concat(chunks);
       const refusal = refuseBody(raw, this.limits.maxBatch);
       if (refusal) return refuse(res, refusal);
       const headers = new Headers();
@@ -282,13 +283,19 @@ export class Gateway {
     const owner = WEBHOOK_OWNERS[path.slice('/webhooks/'.length)];
     if (!owner || req.method !== 'POST') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
+      let raw: Buffer;
+      try {
+        // The owning subgraph takes no more than this; the gateway buffers no more either.
+        raw = await readRaw(req, WEBHOOK_MAX_BYTES);
+      } catch (err) {
+        if (err instanceof HttpError) return void res.writeHead(413, { 'content-type': 'application/json' }).end('{"error":"body too large"}');
+        throw err;
+      }
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && (name === 'content-type' || name.startsWith('github-'))) headers[name] = value;
       }
-      const upstream = await fetch(new URL(path, this.config.subgraphUrls[owner]), { method: 'POST', headers, body: Buffer.concat(chunks), signal: AbortSignal.timeout(30_000) });
+      const upstream = await fetch(new URL(path, this.config.subgraphUrls[owner]), { method: 'POST', headers, body: new Uint8Array(raw), signal: AbortSignal.timeout(30_000) });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
       res.end(Buffer.from(await upstream.arrayBuffer()));
     } catch (err) {

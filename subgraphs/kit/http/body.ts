@@ -6,8 +6,8 @@ export class HttpError extends Error {
   }
 }
 
-/** Reads a request body, refusing more than `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/** Reads a request body's bytes, refusing more than `limit`. */
+export async function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, 'Request body too large');
   const chunks: Buffer[] = [];
@@ -17,7 +17,12 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     if (size > limit) throw new HttpError(413, 'Request body too large');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+/** Reads a request body as text, refusing more than `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return (await readRaw(req, limit)).toString('utf8');
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

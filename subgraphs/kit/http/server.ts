@@ -9,12 +9,12 @@ import { ASSERTION_HEADER, verifyAssertion, type AssertionClaims } from '../auth
 import { DomainError, formatError } from '../errors';
 import type { Logger } from '../logger';
 import { extractContext, withServerSpan, type Tracing } from '../tracing';
-import { HttpError, readBody, sendGraphQLError, sendJson } from './body';
+import { HttpError, readBody, readRaw, sendGraphQLError, sendJson } from './body';
 
 export const GRAPHQL_PATH = '/graphql';
 const MAX_BODY_BYTES = 1024 * 1024;
 // Partners batch many findings into one request.
-const WEBHOOK_MAX_BYTES = 16 * 1024 * 1024;
+export const WEBHOOK_MAX_BYTES = 16 * 1024 * 1024;
 
 /** A JSON endpoint beside GraphQL, for service-to-service calls; only a service assertion may call it. */
 export type InternalRoute = (body: unknown, claims: AssertionClaims) => Promise<unknown>;
@@ -238,15 +238,15 @@ export class GraphQLHttpServer<TContext extends BaseContext & { requestId: strin
   private async handleWebhook(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
     const route = this.options.webhooks?.[name];
     if (!route || req.method !== 'POST') return sendJson(res, 404, { error: 'not found' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > WEBHOOK_MAX_BYTES) return sendJson(res, 413, { error: 'body too large' });
-      chunks.push(chunk as Buffer);
+    let raw: Buffer;
+    try {
+      raw = await readRaw(req, WEBHOOK_MAX_BYTES);
+    } catch (err) {
+      if (err instanceof HttpError) return sendJson(res, err.status, { error: 'body too large' });
+      throw err;
     }
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
-    const { status, body } = await route(Buffer.concat(chunks), headers);
+    const { status, body } = await route(raw, headers);
     return sendJson(res, status, body);
   }
 
