@@ -127,3 +127,33 @@ describe('a subgraph that hangs', () => {
     }
   });
 });
+
+describe('browsers', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph({ corsOrigins: ['https://console.example'] });
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  const preflight = (origin: string) =>
+    fetch(graph.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
+
+  it('lets a configured origin call the graph from a browser, and no other', async () => {
+    const allowed = await preflight('https://console.example');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://console.example');
+    const other = await preflight('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).not.toBe('*');
+  });
+
+  it('refuses a cross-site form post (CSRF) before GraphQL', async () => {
+    const response = await fetch(graph.url, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=mutation%20%7B%20signOut%20%7D',
+    });
+    expect(response.status).toBe(415);
+  });
+});

@@ -85,6 +85,7 @@ export async function startGraph(
     /** Export traces of every service to this OTLP/HTTP endpoint. */
     otlpEndpoint?: string;
     requestTimeoutMs?: number;
+    corsOrigins?: string[];
     /**
      * The gateway records every operation in the audit log (off by default: tests that count a
      * team's audit events exactly would otherwise see their own queries too).
@@ -118,6 +119,7 @@ export async function startGraph(
     env: options.production ? 'production' : 'test',
     otlpEndpoint: options.otlpEndpoint,
     requestTimeoutMs: options.requestTimeoutMs,
+    corsOrigins: options.corsOrigins,
     usageReporterTokens: [usageReporterToken],
     operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
   });
