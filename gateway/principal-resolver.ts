@@ -53,13 +53,26 @@ export class PrincipalResolver {
 
   private async resolveSessions(tokens: string[]): Promise<(UserPrincipal | null)[]> {
     if (tokens.length === 0) return [];
-    const { sessions } = await this.call<{ sessions: ({ userId: string; sessionId: string; authenticatedAt: number } | null)[] }>('identity', 'resolve-sessions', { tokens });
+    const { sessions } = await this.call<{ sessions: ({ userId: string; sessionId: string; authenticatedAt: number; emailVerificationRequired?: boolean } | null)[] }>(
+      'identity',
+      'resolve-sessions',
+      { tokens },
+    );
     const userIds = [...new Set(sessions.filter((s) => s !== null).map((s) => s!.userId))];
     const { memberships } = userIds.length
       ? await this.call<{ memberships: Record<string, TeamMembershipClaim[]> }>('team', 'memberships-of-users', { userIds })
       : { memberships: {} as Record<string, TeamMembershipClaim[]> };
     return sessions.map((s) =>
-      s ? { kind: 'user', userId: s.userId, sessionId: s.sessionId, authenticatedAt: s.authenticatedAt, memberships: memberships[s.userId] ?? [] } : null,
+      s
+        ? {
+            kind: 'user',
+            userId: s.userId,
+            sessionId: s.sessionId,
+            authenticatedAt: s.authenticatedAt,
+            memberships: memberships[s.userId] ?? [],
+            ...(s.emailVerificationRequired ? { emailVerificationRequired: true } : {}),
+          }
+        : null,
     );
   }
 

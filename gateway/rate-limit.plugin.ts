@@ -24,7 +24,7 @@ export const defaultRateLimits: RateLimits = {
 };
 
 /** Operations guessers aim at: stricter limits, per IP address. */
-const SENSITIVE = new Set(['signIn', 'signUp', 'completeMfaChallenge', 'restoreAccount', 'confirmEmailChange']);
+const SENSITIVE = new Set(['signIn', 'signUp', 'completeMfaChallenge', 'restoreAccount', 'confirmEmailChange', 'verifyEmail', 'requestPasswordReset', 'resetPassword']);
 
 interface LimitContext {
   rateLimitKey?: string;

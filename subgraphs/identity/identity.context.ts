@@ -8,6 +8,7 @@ import type { AccountPurgeWorker } from './account/account-purge.worker';
 import type { SessionService } from './session/session.service';
 import type { UserService } from './user/user.service';
 import type { SignInMethodService } from './sign-in-method/sign-in-method.service';
+import type { PasswordResetService } from './password-reset/password-reset.service';
 import type { UserType } from './user/user.type';
 import type { TeamMembershipEntity } from './teammate/team-membership.entity';
 import type { TeamMembershipRepository } from './teammate/team-membership.repository';
@@ -22,6 +23,7 @@ export interface IdentityServices {
   mailSender: MailSender;
   accountPurger: AccountPurgeWorker;
   signInMethods: SignInMethodService;
+  passwordResets: PasswordResetService;
 }
 
 export interface IdentityLoaders {

@@ -10,7 +10,7 @@ import { EmailChangeRepository } from './account/email-change.repository';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthFailureRepository } from './auth/auth-failure.repository';
 import { AuthService } from './auth/auth.service';
-import { SignInLimiter } from './auth/sign-in-limiter';
+import { passwordResetLimits, SignInLimiter } from './auth/sign-in-limiter';
 import { IdentityAuthFailures1732900000001 } from './migrations/1732900000001-identity-auth-failures';
 import { PasswordHasher } from './auth/password-hasher';
 import type { IdentityLoaders, IdentityServices } from './identity.context';
@@ -41,6 +41,12 @@ import { SignInMethodEntity } from './sign-in-method/sign-in-method.entity';
 import { SignInMethodRepository } from './sign-in-method/sign-in-method.repository';
 import { SignInMethodResolver } from './sign-in-method/sign-in-method.resolver';
 import { SignInMethodService } from './sign-in-method/sign-in-method.service';
+import { RestoreTokenRepository } from './account/restore-token.repository';
+import { DbIpCountryLocator } from './geoip/approximate-location';
+import { IdentityVerificationReset1733200000000 } from './migrations/1733200000000-identity-verification-reset';
+import { PasswordResetRepository } from './password-reset/password-reset.repository';
+import { PasswordResetResolver } from './password-reset/password-reset.resolver';
+import { PasswordResetService } from './password-reset/password-reset.service';
 
 export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoaders> = {
   name: 'identity',
@@ -52,12 +58,15 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
     IdentityMfa1733000000000,
     IdentityAccountLifecycle1733000000001,
     IdentitySignInMethods1733100000000,
+    IdentityVerificationReset1733200000000,
   ],
-  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver, SignInMethodResolver], referenceResolvers: userReference },
+  schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver, SignInMethodResolver, PasswordResetResolver], referenceResolvers: userReference },
   createServices: ({ dataSource, outbox, config, logger }) => {
     const uow = new UnitOfWork(dataSource);
     const userRepository = new UserRepository(uow);
-    const sessions = new SessionService(new SessionRepository(uow));
+    // Loaded once per process; lookups are in memory.
+    const locator = new DbIpCountryLocator();
+    const sessions = new SessionService(new SessionRepository(uow), locator);
     const teamMemberships = new TeamMembershipRepository(uow);
     const box = new SecretBox(config.identitySecretKey ?? config.internalAuthSecret);
     const mailRepository = new MailRepository(uow, 'identity');
@@ -66,7 +75,19 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
     const accounts = new AccountService(uow, userRepository, sessions, new EmailChangeRepository(uow), box, mail, outbox, logger);
     const methods = new SignInMethodRepository(uow);
     const hasher = new PasswordHasher();
-    const auth = new AuthService(uow, userRepository, sessions, hasher, outbox, new SignInLimiter(new AuthFailureRepository(uow)), mfa, mail, methods);
+    const failures = new AuthFailureRepository(uow);
+    const auth = new AuthService(uow, userRepository, sessions, hasher, outbox, new SignInLimiter(failures), mfa, mail, methods, accounts, new RestoreTokenRepository(), locator);
+    const passwordResets = new PasswordResetService(
+      uow,
+      new PasswordResetRepository(),
+      userRepository,
+      sessions,
+      hasher,
+      mail,
+      outbox,
+      new SignInLimiter(failures, passwordResetLimits),
+      config.identityAccountsUrl ?? 'http://localhost:3000/account',
+    );
     const providers = Object.fromEntries(Object.entries(config.identityOAuth ?? {}).map(([name, provider]) => [name, new OidcClient(provider)]));
     return {
       teamMemberships,
@@ -78,11 +99,12 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       mailSender: new MailSender(mailRepository, logger),
       accountPurger: new AccountPurgeWorker(accounts, logger, config.identityPurgeIntervalMs ?? 3_600_000),
       auth,
+      passwordResets,
     };
   },
   createLoaders: (services) => ({
     user: loaderById(
-      async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email, xSubscription: u.xSubscription, emailVerified: u.email !== '' })),
+      async (ids) => (await services.users.findByIds(ids)).map((u) => ({ id: u.id, email: u.email, xSubscription: u.xSubscription, emailVerified: u.emailVerifiedAt !== null })),
       (u) => u.id,
     ),
     teamsOfUser: loaderOfMany((ids) => services.teamMemberships.findByUsers(ids), (m) => m.userId),

@@ -45,7 +45,7 @@ export function allows(rule: AccessRule, caller: Caller): boolean {
 }
 
 const describeRule = (rule: AccessRule) =>
-  [rule.access, rule.team ? (rule.teamOf ? `team of the ${rule.teamOf} in \`${rule.team}\`` : `team from \`${rule.team}\``) : '', rule.user ? `user from \`${rule.user}\`` : '']
+  [rule.access, rule.team ? (rule.teamOf ? `team of the ${rule.teamOf} in \`${rule.team}\`` : `team from \`${rule.team}\``) : '', rule.user ? `user from \`${rule.user}\`` : '', rule.beforeEmailVerification ? 'also before email verification' : '']
     .filter(Boolean)
     .join(', ');
 
@@ -61,6 +61,8 @@ export function renderAccessMatrix(rows: ProtectedField[]): string {
     'team the object or operation belongs to; a member of another team is just "signed in". A denied field',
     'resolves to null with `extensions.code` `FORBIDDEN`, or `UNAUTHENTICATED` when nobody is signed in. A',
     "management key acts for its own team only, and only where the scope in the last column was granted to it.",
+    'A user whose account has no verified email yet (an X sign-up) may call only the operations marked',
+    '"also before email verification"; every other operation answers `EMAIL_VERIFICATION_REQUIRED`.',
     '',
     `| field | subgraph | rule | ${callers.join(' | ')} | management key |`,
     `|---|---|---|${callers.map(() => ':-:').join('|')}|:-:|`,

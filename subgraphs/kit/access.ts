@@ -37,6 +37,11 @@ export interface AccessRule {
   scope?: Permission | readonly Permission[];
   /** For `Self` and `SelfOrTeammate`: the user the object belongs to. */
   user?: IdPath;
+  /**
+   * For operations: still callable by a user whose account has no verified email yet (adding and
+   * verifying one, `me`, signing out, deleting the account). Every other operation refuses them.
+   */
+  beforeEmailVerification?: boolean;
 }
 
 /** How a subgraph finds the team that owns an object, by kind (e.g. `ApiKey`), batched per request. */
@@ -114,18 +119,30 @@ export async function enforce(
   }
 }
 
+/** Operations (root fields) a user without a verified email may not call. Fields below them follow their own rules. */
+export function assertEmailVerifiedFor(rule: AccessRule, session: Session, isOperation: boolean): void {
+  if (isOperation && session.emailVerificationRequired && !rule.beforeEmailVerification) {
+    throw new DomainError(ErrorCode.EmailVerificationRequired, 'Add and verify an email address to use your account');
+  }
+}
+
 function guard(rule: AccessRule): MiddlewareFn<{ session: Session; teammates?: TeammateDirectory; owners?: TeamOwners }> {
-  return async ({ root, args, context }, next) => {
+  return async ({ root, args, context, info }, next) => {
+    const roots = [info.schema.getQueryType(), info.schema.getMutationType(), info.schema.getSubscriptionType()];
+    assertEmailVerifiedFor(rule, context.session, roots.includes(info.parentType));
     await enforce(rule, context.session, root, args, context.teammates, context.owners);
     return next();
   };
 }
 
 /** Declares and enforces who may read this field or call this operation. */
-export function Allow(access: Access.Anonymous | Access.SignedIn | Access.UsageReporter): MethodDecorator & PropertyDecorator;
+export function Allow(access: Access.Anonymous | Access.SignedIn | Access.UsageReporter, where?: { beforeEmailVerification?: boolean }): MethodDecorator & PropertyDecorator;
 export function Allow(access: Access.Self | Access.SelfOrTeammate, where: { user: IdPath }): MethodDecorator & PropertyDecorator;
 export function Allow(access: Access.TeamMember | Access.TeamAdmin, where: { team: IdPath; teamOf?: string; scope?: Permission | readonly Permission[] }): MethodDecorator & PropertyDecorator;
-export function Allow(access: Access, where: { team?: IdPath; teamOf?: string; user?: IdPath; scope?: Permission | readonly Permission[] } = {}): MethodDecorator & PropertyDecorator {
+export function Allow(
+  access: Access,
+  where: { team?: IdPath; teamOf?: string; user?: IdPath; scope?: Permission | readonly Permission[]; beforeEmailVerification?: boolean } = {},
+): MethodDecorator & PropertyDecorator {
   if ((access === Access.TeamMember || access === Access.TeamAdmin) && !where.team) throw new Error(`${access} needs a team path`);
   if ((access === Access.Self || access === Access.SelfOrTeammate) && !where.user) throw new Error(`${access} needs a user path`);
   const rule: AccessRule = { access, ...where };

@@ -10,7 +10,16 @@ export interface TeamMembershipClaim {
 /** Who is calling, as asserted by the gateway. */
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string; sessionId: string; memberships: TeamMembershipClaim[]; /** When the session signed in (ms). */ authenticatedAt?: number }
+  | {
+      kind: 'user';
+      userId: string;
+      sessionId: string;
+      memberships: TeamMembershipClaim[];
+      /** When the session signed in (ms). */
+      authenticatedAt?: number;
+      /** The account has no verified email yet (an X sign-up): only adding and verifying one is allowed. */
+      emailVerificationRequired?: boolean;
+    }
   | { kind: 'service'; service: string }
   /** A partner system acting for one team, limited to the scopes its key was granted. */
   | { kind: 'management-key'; keyId: string; teamId: string; scopes: string[]; createdBy: string };

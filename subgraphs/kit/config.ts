@@ -70,6 +70,8 @@ export interface SubgraphConfig {
   identitySecretKey?: string;
   /** Identity only: how often deleted accounts past their restore window are purged (IDENTITY_PURGE_INTERVAL_MS). */
   identityPurgeIntervalMs?: number;
+  /** Identity only: the public web page of accounts that mailed links (password reset) open (PUBLIC_ACCOUNTS_URL). */
+  identityAccountsUrl?: string;
   /** Identity only: the OpenID Connect providers users may sign in with (IDENTITY_<X|GOOGLE>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URL). */
   identityOAuth?: Partial<Record<OAuthProviderName, OAuthProviderConfig>>;
 }
@@ -219,6 +221,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     AUDIT_REQUEST_BODIES: z.enum(['true', 'false']).default('false'),
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
+    PUBLIC_ACCOUNTS_URL: z.string().url().default('http://localhost:3000/account'),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -240,7 +243,12 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
     ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number, auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true' } : {}),
     ...(name === 'identity'
-      ? { identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined, identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number, identityOAuth: loadOAuthProviders(env) }
+      ? {
+          identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined,
+          identityPurgeIntervalMs: base.IDENTITY_PURGE_INTERVAL_MS as number,
+          identityOAuth: loadOAuthProviders(env),
+          identityAccountsUrl: base.PUBLIC_ACCOUNTS_URL as string,
+        }
       : {}),
   };
 }

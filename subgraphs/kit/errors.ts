@@ -22,6 +22,10 @@ export const ErrorCode = {
   LastSignInMethod: 'LAST_SIGN_IN_METHOD',
   OAuthFailed: 'OAUTH_FAILED',
   EmailVerificationRequired: 'EMAIL_VERIFICATION_REQUIRED',
+  PasswordResetInvalid: 'PASSWORD_RESET_INVALID',
+  PasswordResetExpired: 'PASSWORD_RESET_EXPIRED',
+  PasswordResetUsed: 'PASSWORD_RESET_USED',
+  RestoreTokenInvalid: 'RESTORE_TOKEN_INVALID',
   // Billing
   CardCountryNotSupported: 'CARD_COUNTRY_NOT_SUPPORTED',
   CardDeclined: 'CARD_DECLINED',

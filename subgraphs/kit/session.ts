@@ -38,6 +38,11 @@ export class Session {
     return this.principal.kind === 'user' ? this.principal.sessionId : undefined;
   }
 
+  /** A signed-in user whose account cannot be used until it has a verified email. */
+  get emailVerificationRequired(): boolean {
+    return this.principal.kind === 'user' && !!this.principal.emailVerificationRequired;
+  }
+
   requireUserId(): string {
     if (this.principal.kind !== 'user') throw unauthenticated();
     return this.principal.userId;
@@ -53,8 +58,8 @@ export class Session {
   }
 
   /** The caller just signed in or up: the rest of this response may show them their own account. */
-  signedInWithinRequest(userId: string, sessionId: string): void {
-    this.principal = { kind: 'user', userId, sessionId, memberships: [], authenticatedAt: Date.now() };
+  signedInWithinRequest(userId: string, sessionId: string, emailVerificationRequired = false): void {
+    this.principal = { kind: 'user', userId, sessionId, memberships: [], authenticatedAt: Date.now(), emailVerificationRequired };
   }
 
   /** Sensitive actions need a sign-in within the last few minutes, not just a live session. */

@@ -12,6 +12,8 @@ const descriptions: Record<string, string> = {
   [EventType.UserPurged]: 'PurgeAccount',
   [EventType.UserEmailChangeRequested]: 'RequestEmailChange',
   [EventType.UserEmailChanged]: 'ChangeEmail',
+  [EventType.UserEmailVerified]: 'VerifyEmail',
+  [EventType.UserPasswordReset]: 'ResetPassword',
   [EventType.SignInMethodAdded]: 'AddSignInMethod',
   [EventType.SignInMethodRemoved]: 'RemoveSignInMethod',
   [EventType.TeamCreated]: 'CreateTeam',

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode } from '../../kit/errors';
-import { EventType, type Outbox, type UserEmailChangedPayload, type UserLifecyclePayload } from '../../kit/events';
+import { EventType, type Outbox, type UserEmailChangedPayload, type UserEmailVerifiedPayload, type UserLifecyclePayload } from '../../kit/events';
 import type { Logger } from '../../kit/logger';
 import type { Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
@@ -14,6 +14,8 @@ import type { EmailChangeRepository } from './email-change.repository';
 export const RESTORE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export const EMAIL_CHANGE_TTL_MS = 15 * 60_000;
 export const EMAIL_CHANGE_MAX_ATTEMPTS = 5;
+/** A sign-up's verification code lasts a day: people read their mail later. */
+export const EMAIL_VERIFICATION_TTL_MS = 24 * 3600 * 1000;
 
 /** The account's own lifecycle: deletion, restore window and purge, and changing its email. */
 export class AccountService {
@@ -97,7 +99,40 @@ export class AccountService {
   /** Applies a pending email change with the mailed code; the old address is told. */
   async confirmEmailChange(caller: Session, code: string, origin: RequestOrigin): Promise<{ id: string; email: string }> {
     caller.assertRecentAuthentication();
+    return this.confirmPending(caller.requireUserId(), code, origin, 'change');
+  }
+
+  /**
+   * Mails a code to a new account's address, in the caller's transaction: until it comes back,
+   * the address is unverified and teams do not act on it.
+   */
+  async sendVerificationCode(tx: Tx, userId: string, email: string): Promise<void> {
+    const code = newNumericCode();
+    await this.emailChanges.save(tx, { userId, newEmail: email, codeHash: this.box.hashCode(code, `email-change:${userId}:${email}`), expiresAt: new Date(this.now().getTime() + EMAIL_VERIFICATION_TTL_MS) });
+    await this.mail.verificationCode(tx, email, code);
+  }
+
+  /** Mails a fresh verification code to the caller's unverified address (the earlier code stops working). */
+  async requestEmailVerification(caller: Session): Promise<boolean> {
     const userId = caller.requireUserId();
+    const user = await this.users.findById(userId);
+    if (!user) throw new DomainError(ErrorCode.Unauthenticated, 'You must be signed in');
+    if (!user.email) throw new DomainError(ErrorCode.EmailVerificationRequired, 'Add an email address with requestEmailChange first');
+    if (user.emailVerifiedAt) throw new DomainError(ErrorCode.Conflict, 'Your email address is already verified');
+    await this.uow.run((tx) => this.sendVerificationCode(tx, userId, user.email));
+    return true;
+  }
+
+  /** Verifies the caller's current address with the mailed code. */
+  verifyEmail(caller: Session, code: string, origin: RequestOrigin): Promise<{ id: string; email: string }> {
+    return this.confirmPending(caller.requireUserId(), code, origin, 'verify');
+  }
+
+  /**
+   * Applies the user's pending address with its code: the address becomes theirs and verified, and
+   * `identity.user.email_verified` lets teams act on it. A change also tells the old address.
+   */
+  private async confirmPending(userId: string, code: string, origin: RequestOrigin, kind: 'change' | 'verify'): Promise<{ id: string; email: string }> {
     const invalid = new DomainError(ErrorCode.InvalidVerificationCode, 'The code is not valid or has expired');
     const pending = await this.emailChanges.attempt(userId, this.now(), EMAIL_CHANGE_MAX_ATTEMPTS);
     if (!pending) throw invalid;
@@ -105,12 +140,20 @@ export class AccountService {
     try {
       return await this.uow.run(async (tx) => {
         const user = await this.users.findById(userId, tx);
-        if (!user || !(await this.emailChanges.consume(tx, userId, pending.codeHash))) throw invalid;
-        await this.users.updateEmail(tx, userId, pending.newEmail);
-        // An X account verifying its first email has no old address to tell.
-        if (user.email) await this.mail.emailChanged(tx, user.email, pending.newEmail);
-        const payload: UserEmailChangedPayload = { userId, email: pending.newEmail };
-        await this.event(tx, EventType.UserEmailChanged, userId, payload, origin);
+        if (!user || user.deletedAt) throw invalid;
+        const changes = user.email.toLowerCase() !== pending.newEmail.toLowerCase();
+        // verifyEmail (which needs no recent sign-in) only verifies the address the account already has.
+        if (kind === 'verify' && changes) throw invalid;
+        if (!(await this.emailChanges.consume(tx, userId, pending.codeHash))) throw invalid;
+        await this.users.updateEmail(tx, userId, pending.newEmail, this.now());
+        if (changes) {
+          // An X account verifying its first email has no old address to tell.
+          if (user.email) await this.mail.emailChanged(tx, user.email, pending.newEmail);
+          const payload: UserEmailChangedPayload = { userId, email: pending.newEmail };
+          await this.event(tx, EventType.UserEmailChanged, userId, payload, origin);
+        }
+        const verified: UserEmailVerifiedPayload = { userId, email: pending.newEmail };
+        await this.event(tx, EventType.UserEmailVerified, userId, verified, origin);
         return { id: userId, email: pending.newEmail };
       });
     } catch (err) {

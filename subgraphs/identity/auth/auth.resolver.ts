@@ -11,7 +11,7 @@ export class AuthResolver {
   @Mutation(() => AuthResult)
   async signUp(@Arg('input', () => SignUpInput) input: SignUpInput, @Ctx() ctx: IdentityContext): Promise<AuthSession | AccountChoiceRequired> {
     const result = await ctx.services.auth.signUp(input, originOf(ctx));
-    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId, !result.user.email);
     return result;
   }
 
@@ -19,11 +19,11 @@ export class AuthResolver {
   @Mutation(() => AuthResult, { description: 'AuthSession, or MfaChallenge when MFA is on and no code was given, or AccountRestoreRequired for a deleted account.' })
   async signIn(@Arg('input', () => SignInInput) input: SignInInput, @Ctx() ctx: IdentityContext): Promise<AuthSession | MfaChallenge | AccountRestoreRequired> {
     const result = await ctx.services.auth.signIn(input, originOf(ctx));
-    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId, !result.user.email);
     return result;
   }
 
-  @Allow(Access.SignedIn)
+  @Allow(Access.SignedIn, { beforeEmailVerification: true })
   @Mutation(() => Boolean, { description: 'Ends the session that made this request.' })
   signOut(@Ctx() ctx: IdentityContext): Promise<boolean> {
     return ctx.services.sessions.signOut(ctx.session);

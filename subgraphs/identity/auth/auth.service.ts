@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../../kit/errors';
-import { EventType, type Outbox, type UserSignedUpPayload } from '../../kit/events';
+import { EventType, type Outbox, type UserEmailVerifiedPayload, type UserSignedUpPayload } from '../../kit/events';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
-import { RESTORE_WINDOW_MS } from '../account/account.service';
+import { RESTORE_WINDOW_MS, type AccountService } from '../account/account.service';
+import type { RestoreTokenRepository } from '../account/restore-token.repository';
+import type { ApproximateLocator } from '../geoip/approximate-location';
 import type { MfaChallengePurpose } from '../mfa/mfa.entity';
 import { invalidMfaCode, type MfaService, type SecondFactor } from '../mfa/mfa.service';
 import type { AccountMail } from '../notification/account-mail';
@@ -16,6 +18,10 @@ import type { PasswordHasher } from './password-hasher';
 import type { SignInLimiter } from './sign-in-limiter';
 
 export type AuthOutcome = AuthSession | MfaChallenge | AccountRestoreRequired;
+
+/** How long the restore token of an OpenID sign-in to a deleted account stays usable. */
+export const RESTORE_TOKEN_TTL_MS = 10 * 60_000;
+const hashToken = (token: string) => createHash('sha256').update(token).digest();
 
 export interface Credentials extends SecondFactor {
   email: string;
@@ -33,6 +39,9 @@ export class AuthService {
     private readonly mfa: MfaService,
     private readonly mail: AccountMail,
     private readonly methods: SignInMethodRepository,
+    private readonly accounts: AccountService,
+    private readonly restoreTokens: RestoreTokenRepository,
+    private readonly locator: ApproximateLocator,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -54,8 +63,9 @@ export class AuthService {
     const passwordHash = await this.hasher.hash(input.password);
     try {
       return await this.uow.run(async (tx) => {
-        const session = await this.openNewAccount(tx, email, passwordHash, origin);
+        const session = await this.openNewAccount(tx, email, passwordHash, origin, false);
         await this.methods.add(tx, session.user.id, SignInMethodKind.EMAIL_PASSWORD, null);
+        await this.accounts.sendVerificationCode(tx, session.user.id, email);
         return session;
       });
     } catch (err) {
@@ -84,31 +94,49 @@ export class AuthService {
     return this.secondFactor(user, input, origin, 'restore');
   }
 
-  /** Inserts a new account (its sign-in method is the caller's to add), opens its first session and announces the sign-up. */
-  async openNewAccount(tx: Tx, email: string, passwordHash: string | null, origin: RequestOrigin): Promise<AuthSession> {
-    const user = await this.users.insert(tx, { id: randomUUID(), email, passwordHash });
+  /**
+   * Inserts a new account (its sign-in method is the caller's to add), opens its first session and
+   * announces the sign-up; with `emailVerified` (a provider vouched for the address) also its verification.
+   */
+  async openNewAccount(tx: Tx, email: string, passwordHash: string | null, origin: RequestOrigin, emailVerified: boolean): Promise<AuthSession> {
+    const verified = emailVerified && email !== '';
+    const user = await this.users.insert(tx, { id: randomUUID(), email, passwordHash, emailVerifiedAt: verified ? this.now() : null });
     const { token, session } = await this.sessions.open(tx, user.id, origin);
+    const actor = { userId: user.id, ip: origin.ip, userAgent: origin.userAgent };
     const payload: UserSignedUpPayload = { userId: user.id, email: user.email };
-    await this.outbox.enqueue(tx, {
-      type: EventType.UserSignedUp,
-      aggregateId: user.id,
-      teamId: null,
-      actor: { userId: user.id, ip: origin.ip, userAgent: origin.userAgent },
-      payload,
-    });
+    await this.outbox.enqueue(tx, { type: EventType.UserSignedUp, aggregateId: user.id, teamId: null, actor, payload });
+    if (verified) {
+      const verifiedPayload: UserEmailVerifiedPayload = { userId: user.id, email: user.email };
+      await this.outbox.enqueue(tx, { type: EventType.UserEmailVerified, aggregateId: user.id, teamId: null, actor, payload: verifiedPayload });
+    }
     return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
   }
 
   /**
    * A user another way proved to be (an OpenID provider): the same answers as a password sign-in
    * after the password, i.e. AccountRestoreRequired for a deleted account, MfaChallenge with MFA on.
+   * With no password to repeat, AccountRestoreRequired carries a short-lived single-use restore token.
    */
   async signInVerified(user: UserEntity, origin: RequestOrigin): Promise<AuthOutcome> {
     if (user.deletedAt) {
-      if (this.restoreBefore(user.deletedAt) <= this.now()) throw new DomainError(ErrorCode.InvalidCredentials, 'This account no longer exists');
-      return { restoreBefore: this.restoreBefore(user.deletedAt) };
+      const restoreBefore = this.restoreBefore(user.deletedAt);
+      if (restoreBefore <= this.now()) throw new DomainError(ErrorCode.InvalidCredentials, 'This account no longer exists');
+      const restoreToken = randomBytes(32).toString('base64url');
+      await this.uow.run((tx) => this.restoreTokens.insert(tx, hashToken(restoreToken), user.id, new Date(this.now().getTime() + RESTORE_TOKEN_TTL_MS)));
+      return { restoreBefore, restoreToken };
     }
     return this.secondFactor(user, {}, origin, 'sign-in');
+  }
+
+  /** Confirms restoring a deleted account with the restore token an OpenID sign-in answered (and the second factor). */
+  async restoreWithToken(restoreToken: string, factor: SecondFactor, origin: RequestOrigin): Promise<AuthOutcome> {
+    const invalid = () => new DomainError(ErrorCode.RestoreTokenInvalid, 'This restore has expired or was already used; sign in again');
+    if (restoreToken.length > 128) throw invalid();
+    const userId = await this.uow.run((tx) => this.restoreTokens.take(tx, hashToken(restoreToken), this.now()));
+    const user = userId ? await this.users.findById(userId) : null;
+    if (!user) throw invalid();
+    if (!user.deletedAt) throw new DomainError(ErrorCode.Conflict, 'This account is not deleted; sign in instead');
+    return this.secondFactor(user, factor, origin, 'restore');
   }
 
   /** Finishes a sign-in or restore that answered MfaChallenge. */
@@ -189,7 +217,7 @@ export class AuthService {
     }
     const { token, session } = await this.sessions.open(tx, user.id, origin);
     // An X account has no email until its user adds and verifies one.
-    if (user.email) await this.mail.signedIn(tx, user.email, { ...origin, approximateLocation: null }, session.createdAt);
+    if (user.email) await this.mail.signedIn(tx, user.email, { ...origin, approximateLocation: this.locator.locate(origin.ip) }, session.createdAt);
     return { token, user: { id: user.id, email: user.email }, expiresAt: session.expiresAt, sessionId: session.id };
   }
 

@@ -41,6 +41,12 @@ export class AccountChoiceRequired {
 export class AccountRestoreRequired {
   @Field(() => Date)
   restoreBefore: Date;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'After a sign-in with X or Google (no password to repeat): pass to restoreAccount to confirm the restore. Single use; expires in 10 minutes.',
+  })
+  restoreToken?: string | null;
 }
 
 export const AuthResult = createUnionType({
@@ -73,6 +79,18 @@ export class SignInInput {
 
   @Field(() => String)
   password: string;
+
+  @Field(() => String, { nullable: true })
+  totp?: string;
+
+  @Field(() => String, { nullable: true })
+  recoveryCode?: string;
+}
+
+@InputType({ description: 'Confirms a restore that a sign-in with X or Google offered.' })
+export class RestoreWithTokenInput {
+  @Field(() => String)
+  restoreToken: string;
 
   @Field(() => String, { nullable: true })
   totp?: string;

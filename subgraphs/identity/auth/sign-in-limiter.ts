@@ -5,10 +5,16 @@ export interface SignInLimits {
   windowMs: number;
   perAccount: number;
   perIp: number;
+  /** Keeps another limit's counts apart from sign-in failures (e.g. password-reset requests). */
+  keyPrefix?: string;
+  message?: string;
 }
 
 /** Failed sign-ins allowed per 15 minutes: enough for typos, far too few for guessing. */
 export const defaultSignInLimits: SignInLimits = { windowMs: 15 * 60_000, perAccount: 10, perIp: 100 };
+
+/** Password-reset mails per 15 minutes: a few per address, so nobody can flood an inbox. */
+export const passwordResetLimits: SignInLimits = { windowMs: 15 * 60_000, perAccount: 3, perIp: 30, keyPrefix: 'reset:', message: 'Too many password reset requests; try again later' };
 
 /**
  * Limits failed sign-ins per account and per IP address, in fixed windows stored in PostgreSQL
@@ -29,7 +35,8 @@ export class SignInLimiter {
   }
 
   private keys(email: string, ip?: string): { account: string; ip?: string } {
-    return { account: `account:${email.trim().toLowerCase()}`, ip: ip ? `ip:${ip}` : undefined };
+    const prefix = this.limits.keyPrefix ?? '';
+    return { account: `${prefix}account:${email.trim().toLowerCase()}`, ip: ip ? `${prefix}ip:${ip}` : undefined };
   }
 
   async assertAllowed(email: string, ip?: string): Promise<void> {
@@ -39,7 +46,7 @@ export class SignInLimiter {
     const overAccount = (counts.get(keys.account) ?? 0) >= this.limits.perAccount;
     const overIp = keys.ip ? (counts.get(keys.ip) ?? 0) >= this.limits.perIp : false;
     if (overAccount || overIp) {
-      throw new DomainError(ErrorCode.RateLimited, 'Too many failed sign-in attempts; try again later', { retryAfterSeconds });
+      throw new DomainError(ErrorCode.RateLimited, this.limits.message ?? 'Too many failed sign-in attempts; try again later', { retryAfterSeconds });
     }
   }
 

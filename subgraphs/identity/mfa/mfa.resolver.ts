@@ -52,7 +52,7 @@ export class MfaResolver {
     @Ctx() ctx: IdentityContext,
   ): Promise<AuthSession | MfaChallenge | AccountRestoreRequired> {
     const result = await ctx.services.auth.completeMfaChallenge(challengeId, { totp, recoveryCode }, originOf(ctx));
-    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId, !result.user.email);
     return result;
   }
 }

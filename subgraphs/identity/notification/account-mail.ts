@@ -36,6 +36,44 @@ export class AccountMail {
     ]);
   }
 
+  /** The code that proves the user receives mail at the address they signed up with. */
+  async verificationCode(tx: Tx, to: string, code: string): Promise<void> {
+    await this.mail.enqueue(tx, [
+      {
+        recipient: to,
+        subject: 'Verify your email address',
+        body: `Enter this code to verify your email address: ${code}\n\nIt expires in 24 hours. If you did not create an account, ignore this email.`,
+      },
+    ]);
+  }
+
+  async passwordResetLink(tx: Tx, to: string, link: string, expiresAt: Date): Promise<void> {
+    await this.mail.enqueue(tx, [
+      {
+        recipient: to,
+        subject: 'Reset your password',
+        body: [
+          'Someone asked to reset the password of your account. To choose a new password, open this link:',
+          '',
+          link,
+          '',
+          `It works once, until ${expiresAt.toISOString()}. Resetting your password signs you out everywhere.`,
+          'If you did not ask for this, ignore this email: your password stays as it is.',
+        ].join('\n'),
+      },
+    ]);
+  }
+
+  async passwordChanged(tx: Tx, to: string, at: Date): Promise<void> {
+    await this.mail.enqueue(tx, [
+      {
+        recipient: to,
+        subject: 'Your password was reset',
+        body: `The password of your account was reset at ${at.toISOString()} and every session was signed out.\n\nIf this was not you, reset your password again at once and add multi-factor authentication.`,
+      },
+    ]);
+  }
+
   async emailChanged(tx: Tx, oldEmail: string, newEmail: string): Promise<void> {
     await this.mail.enqueue(tx, [
       {

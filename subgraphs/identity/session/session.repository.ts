@@ -9,8 +9,17 @@ export class SessionRepository {
     await tx.getRepository(SessionEntity).insert(session);
   }
 
-  findActiveByTokenHash(tokenHash: Buffer): Promise<SessionEntity | null> {
-    return this.uow.reader.getRepository(SessionEntity).findOneBy({ tokenHash, revokedAt: IsNull() });
+  /** The unrevoked session with this token hash, and whether its account still lacks an email. */
+  async findActiveByTokenHash(tokenHash: Buffer): Promise<(Pick<SessionEntity, 'id' | 'userId' | 'createdAt' | 'lastSeenAt' | 'expiresAt'> & { emailMissing: boolean }) | null> {
+    const rows: { id: string; user_id: string; created_at: Date; last_seen_at: Date; expires_at: Date; email_missing: boolean }[] = await this.uow.reader.query(
+      `SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, (u.email = '') AS email_missing
+       FROM identity.sessions s JOIN identity.users u ON u.id = s.user_id
+       WHERE s.token_hash = $1 AND s.revoked_at IS NULL`,
+      [tokenHash],
+    );
+    if (rows.length === 0) return null;
+    const r = rows[0];
+    return { id: r.id, userId: r.user_id, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at, emailMissing: r.email_missing };
   }
 
   listActiveForUsers(userIds: readonly string[], now: Date): Promise<SessionEntity[]> {

@@ -3,6 +3,7 @@ import { forbidden, notFound } from '../../kit/errors';
 import { isUuid } from '../../kit/loaders';
 import type { Session } from '../../kit/session';
 import type { Tx } from '../../kit/transaction';
+import type { ApproximateLocator } from '../geoip/approximate-location';
 import { SessionEntity } from './session.entity';
 import type { SessionRepository } from './session.repository';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './session-token';
@@ -19,6 +20,8 @@ export interface ResolvedSession {
   sessionId: string;
   /** When this session signed in (ms since epoch): sensitive actions want it recent. */
   authenticatedAt: number;
+  /** The account has no email yet (an X sign-up): it must add and verify one before anything else. */
+  emailVerificationRequired: boolean;
 }
 
 export interface RequestOrigin {
@@ -29,6 +32,7 @@ export interface RequestOrigin {
 export class SessionService {
   constructor(
     private readonly sessions: SessionRepository,
+    private readonly locator: ApproximateLocator = { locate: () => null },
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -59,7 +63,7 @@ export class SessionService {
     if (session.expiresAt <= now) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > SESSION_IDLE_TTL_MS) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) await this.sessions.touch(session.id, now);
-    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.createdAt.getTime() };
+    return { userId: session.userId, sessionId: session.id, authenticatedAt: session.createdAt.getTime(), emailVerificationRequired: session.emailMissing };
   }
 
   async listForUser(caller: Session, userId: string): Promise<SessionType[]> {
@@ -72,7 +76,7 @@ export class SessionService {
         createdAt: s.createdAt,
         lastSeenAt: s.lastSeenAt,
         ip: s.ip,
-        approximateLocation: null,
+        approximateLocation: this.locator.locate(s.ip),
         userAgent: s.userAgent,
         current: s.id === caller.sessionId,
       }));

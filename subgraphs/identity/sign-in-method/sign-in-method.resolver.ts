@@ -50,7 +50,7 @@ export class SignInMethodResolver {
     @Ctx() ctx: IdentityContext,
   ): Promise<AuthSession | MfaChallenge | AccountChoiceRequired | AccountRestoreRequired> {
     const result = await ctx.services.signInMethods.completeOAuth(provider, code, state, originOf(ctx));
-    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId);
+    if ('token' in result) ctx.session.signedInWithinRequest(result.user.id, result.sessionId, !result.user.email);
     return result;
   }
 

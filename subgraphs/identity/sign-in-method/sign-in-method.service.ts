@@ -105,7 +105,7 @@ export class SignInMethodService {
       if (existingMethods.length > 0) return { email, existingMethods };
     }
     return this.uow.run(async (tx) => {
-      const session = await this.auth.openNewAccount(tx, email, null, origin);
+      const session = await this.auth.openNewAccount(tx, email, null, origin, email !== '');
       await this.methods.add(tx, session.user.id, kind, identity.subject);
       if (subscription !== undefined) await this.methods.setXSubscription(tx, session.user.id, subscription);
       return session;

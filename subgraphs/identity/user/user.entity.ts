@@ -15,6 +15,10 @@ export class UserEntity {
   @Column({ name: 'x_subscription', type: 'text', nullable: true })
   xSubscription: string | null;
 
+  /** When the user proved they receive mail at `email`; null until then. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   /** Set when the user deleted the account; restorable for 30 days, then purged. */
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;

@@ -23,7 +23,7 @@ export class UserRepository {
       .getOne();
   }
 
-  async insert(tx: Tx, user: Pick<UserEntity, 'id' | 'email' | 'passwordHash'>): Promise<UserEntity> {
+  async insert(tx: Tx, user: Pick<UserEntity, 'id' | 'email' | 'passwordHash' | 'emailVerifiedAt'>): Promise<UserEntity> {
     return tx.getRepository(UserEntity).save(tx.getRepository(UserEntity).create(user));
   }
 
@@ -39,8 +39,15 @@ export class UserRepository {
     return affected === 1;
   }
 
-  async updateEmail(tx: Tx, id: string, email: string): Promise<void> {
-    await tx.getRepository(UserEntity).update({ id }, { email });
+  /** Sets the (now verified) email. */
+  async updateEmail(tx: Tx, id: string, email: string, verifiedAt: Date): Promise<void> {
+    await tx.getRepository(UserEntity).update({ id }, { email, emailVerifiedAt: verifiedAt });
+  }
+
+  /** A new password; false when the account is gone or deleted. */
+  async setPassword(tx: Tx, id: string, passwordHash: string): Promise<boolean> {
+    const [, affected]: [unknown, number] = await tx.query(`UPDATE identity.users SET password_hash = $2 WHERE id = $1 AND deleted_at IS NULL AND password_hash IS NOT NULL`, [id, passwordHash]);
+    return affected === 1;
   }
 
   /** Accounts deleted before the cutoff, i.e. past their restore window. */
@@ -66,7 +73,8 @@ export class UserRepository {
     const email = rows[0].email;
     await tx.query(`DELETE FROM identity.team_memberships WHERE user_id = $1`, [id]);
     await tx.query(`DELETE FROM identity.outgoing_emails WHERE lower(recipient) = lower($1)`, [email]);
-    await tx.query(`DELETE FROM identity.auth_failures WHERE key = $1`, [`account:${email.trim().toLowerCase()}`]);
+    const key = `account:${email.trim().toLowerCase()}`;
+    await tx.query(`DELETE FROM identity.auth_failures WHERE key = ANY($1)`, [[key, `reset:${key}`]]);
     return email;
   }
 }

@@ -6,7 +6,7 @@ import { UserType } from './user.type';
 
 @Resolver(() => UserType)
 export class UserResolver {
-  @Allow(Access.Anonymous)
+  @Allow(Access.Anonymous, { beforeEmailVerification: true })
   @Query(() => UserType, { nullable: true, description: 'The signed-in user; null when anonymous.' })
   async me(@Ctx() ctx: IdentityContext): Promise<UserType | null> {
     const id = ctx.services.users.currentUserId(ctx.session);

@@ -34,7 +34,7 @@ export class UserType {
   @Field(() => String, { nullable: true })
   xSubscription?: string | null;
 
-  /** False for an X account until its user adds and verifies an email address. */
+  /** Whether the user proved they receive mail at `email` (a mailed code, or a provider that verified it). */
   @Allow(Access.Self, { user: 'root.id' })
   @Field(() => Boolean)
   emailVerified?: boolean;

@@ -52,6 +52,9 @@ export const EventType = {
   UserPurged: 'identity.user.purged',
   UserEmailChangeRequested: 'identity.user.email_change_requested',
   UserEmailChanged: 'identity.user.email_changed',
+  /** The user proved they receive mail at this address (a code, a provider's verified claim, or a confirmed change). */
+  UserEmailVerified: 'identity.user.email_verified',
+  UserPasswordReset: 'identity.user.password_reset',
   SignInMethodAdded: 'identity.sign_in_method.added',
   SignInMethodRemoved: 'identity.sign_in_method.removed',
   TeamCreated: 'team.created',
@@ -132,6 +135,11 @@ export interface UserLifecyclePayload {
   userId: string;
 }
 export interface UserEmailChangedPayload {
+  userId: string;
+  email: string;
+}
+/** `identity.user.email_verified`: only a verified address may join teams by invitation or domain. */
+export interface UserEmailVerifiedPayload {
   userId: string;
   email: string;
 }

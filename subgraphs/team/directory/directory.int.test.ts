@@ -4,7 +4,7 @@ import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph
 import type { TeamServices } from '../team.context';
 import { teamSubgraph } from '../team.subgraph';
 import { DirectoryConsumer } from './directory.consumer';
-import { SignUpConsumer } from './sign-up.consumer';
+import { EmailVerifiedConsumer } from './email-verified.consumer';
 
 let team: StartedSubgraph<TeamServices>;
 
@@ -24,7 +24,7 @@ describe("Team's directory of accounts", () => {
     const userId = randomUUID();
     const runner = team.app.consumerRunner;
     const services = team.app.services;
-    await runner.applyOnce(new SignUpConsumer(services.members, services.domains), event(EventType.UserSignedUp, { userId, email: `old.${userId}@example.com` }));
+    await runner.applyOnce(new EmailVerifiedConsumer(services.members, services.domains), event(EventType.UserEmailVerified, { userId, email: `old.${userId}@example.com` }));
     const consumer = new DirectoryConsumer(services.directory);
     await runner.applyOnce(consumer, event(EventType.UserEmailChanged, { userId, email: `new.${userId}@example.com` }));
     expect((await services.directory.findByUser(userId)).map((u) => u.email)).toEqual([`new.${userId}@example.com`]);

@@ -136,8 +136,8 @@ export class DomainService {
     });
   }
 
-  /** Someone signed up: join the team that verified their email's domain, or ask to. */
-  async onSignUp(tx: Tx, userId: string, email: string, actor: EventActor | null): Promise<void> {
+  /** Someone verified their email: join the team that verified its domain, or ask to. */
+  async onEmailVerified(tx: Tx, userId: string, email: string, actor: EventActor | null): Promise<void> {
     const domain = await this.domains.verifiedFor(tx, emailDomain(email));
     if (!domain) return;
     const teamId = domain.teamId;

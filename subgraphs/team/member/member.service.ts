@@ -123,8 +123,8 @@ export class MemberService {
     });
   }
 
-  /** A new account: remember its email, and turn its pending invitations into memberships. */
-  async onSignUp(tx: Tx, userId: string, email: string, actor: EventActor | null): Promise<void> {
+  /** An account verified its email: remember it, and turn the invitations to it into memberships. */
+  async onEmailVerified(tx: Tx, userId: string, email: string, actor: EventActor | null): Promise<void> {
     await this.directory.record(tx, userId, email);
     for (const invitation of await this.invitations.lockPendingForEmail(tx, email)) {
       const membership = Object.assign(new MembershipEntity(), { teamId: invitation.teamId, userId, role: invitation.role, createdAt: this.now() });
