@@ -1,5 +1,6 @@
 import { createGraphQLError } from '@graphql-tools/utils';
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { signAssertion, type Principal } from '../subgraphs/kit/auth';
@@ -51,17 +52,37 @@ export function tokenOf(context: IncomingContext): string | undefined {
   return typeof params.token === 'string' ? params.token : undefined;
 }
 
-function originOf(context: IncomingContext): { ip?: string; userAgent?: string } {
+const plain = (ip: string) => (ip.startsWith('::ffff:') ? ip.slice(7) : ip).trim();
+
+/**
+ * The client's address: the connection's peer, unless that peer is one of the configured proxies;
+ * then the nearest address in X-Forwarded-For that is not one of them (what a client writes
+ * further left could be anything, so it is never trusted).
+ */
+export function clientIpOf(peer: string | undefined, forwardedFor: string | string[] | undefined | null, trustedProxies: readonly string[]): string | undefined {
+  if (!peer || trustedProxies.length === 0 || !forwardedFor) return peer;
+  const trusted = new Set(trustedProxies.map(plain));
+  if (!trusted.has(plain(peer))) return peer;
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((h) => h.trim()).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!isIP(plain(hops[i]))) return peer;
+    if (!trusted.has(plain(hops[i]))) return hops[i];
+  }
+  return peer;
+}
+
+function originOf(context: IncomingContext, trustedProxies: readonly string[]): { ip?: string; userAgent?: string } {
   const req = context.req ?? context.extra?.request;
   const userAgent = context.request?.headers.get('user-agent') ?? (req?.headers['user-agent'] as string | undefined);
-  return { ip: req?.socket?.remoteAddress, userAgent: userAgent?.slice(0, 512) };
+  const forwardedFor = context.request?.headers.get('x-forwarded-for') ?? req?.headers['x-forwarded-for'];
+  return { ip: clientIpOf(req?.socket?.remoteAddress, forwardedFor, trustedProxies), userAgent: userAgent?.slice(0, 512) };
 }
 
 /**
  * Authenticates every operation (HTTP or WebSocket) and attaches a signed assertion of the
  * caller that the subgraphs verify. Nothing a client sends is forwarded as identity.
  */
-export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logger: Logger, usageReporterTokens: readonly string[] = []) {
+export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logger: Logger, usageReporterTokens: readonly string[] = [], trustedProxies: readonly string[] = []) {
   const reporters = new ServiceTokens(usageReporterTokens);
   return {
     async onContextBuilding({ context, extendContext }: { context: IncomingContext; extendContext: (c: ConsoleGatewayContext) => void }) {
@@ -86,7 +107,7 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
       }
       const given = context.request?.headers.get('x-request-id');
       const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-      const origin = originOf(context);
+      const origin = originOf(context, trustedProxies);
       const rateLimitKey =
         principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;
       const active = trace.getSpan(otelContext.active());

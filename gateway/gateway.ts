@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { HttpError, readRaw } from '../subgraphs/kit/http/body';
 import { WEBHOOK_MAX_BYTES } from '../subgraphs/kit/http/server';
 import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
-import { bearerToken, tokenOf, useConsoleAuth } from './auth.plugin';
+import { bearerToken, clientIpOf, tokenOf, useConsoleAuth } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
 import { GatewayMetrics, useMetrics } from './metrics';
@@ -112,7 +112,7 @@ export class Gateway {
         },
       } as never,
       plugins: () => [
-        useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens) as never,
+        useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens, config.trustedProxies) as never,
         ...(operationLimitPlugins(this.limits, production) as never[]),
         useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
         useErrorCodes(this.logger) as never,
@@ -311,7 +311,7 @@ export class Gateway {
   private async proxyExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const requestId = randomUUID();
-    const ip = req.socket.remoteAddress;
+    const ip = clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustedProxies ?? []);
     const userAgent = (req.headers['user-agent'] as string | undefined)?.slice(0, 512);
     const principal = await (async () => {
       const token = bearerToken(req.headers.authorization);

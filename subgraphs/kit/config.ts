@@ -268,6 +268,8 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** Browser origins allowed by CORS (none: same origin only). */
   corsOrigins?: string[];
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES; none: the peer is the client). */
+  trustedProxies?: string[];
   /** Operations per minute per signed-in principal, per anonymous IP, cost per minute, sign-in attempts per IP. */
   rateLimits?: { operationsPerPrincipal: number; operationsPerIp: number; costPerWindow: number; sensitivePerIp: number; windowMs: number };
   /** Management keys may send only operations from the trusted-documents manifest. */
@@ -303,6 +305,11 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     WS_REVALIDATE_MS: z.coerce.number().int().min(100).default(2000),
     REDIS_URL: z.string().optional(),
     CORS_ORIGINS: z.string().default(''),
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((t) => t.trim()).filter(Boolean))
+      .pipe(z.array(z.ipv4().or(z.ipv6()))),
     RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
     RATE_LIMIT_PRINCIPAL_OPS: z.coerce.number().int().min(1).default(1200),
     RATE_LIMIT_IP_OPS: z.coerce.number().int().min(1).default(300),
@@ -340,6 +347,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
     wsRevalidateMs: c.WS_REVALIDATE_MS,
     redisUrl: c.REDIS_URL,
     corsOrigins: c.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    trustedProxies: c.TRUSTED_PROXIES,
     rateLimits: {
       windowMs: c.RATE_LIMIT_WINDOW_MS,
       operationsPerPrincipal: c.RATE_LIMIT_PRINCIPAL_OPS,

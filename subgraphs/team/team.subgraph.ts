@@ -19,6 +19,7 @@ import { TeamManagementKeys1732900000002 } from './migrations/1732900000002-team
 import { DirectoryRepository } from './directory/directory.repository';
 import { DirectoryConsumer } from './directory/directory.consumer';
 import { EmailVerifiedConsumer } from './directory/email-verified.consumer';
+import { SignUpConsumer } from './directory/sign-up.consumer';
 import { DnsTxtLookup } from './domain/dns-txt-lookup';
 import { DomainEntity, JoinRequestEntity } from './domain/domain.entity';
 import { DomainRepository } from './domain/domain.repository';
@@ -80,7 +81,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   owners: (loaders) => ({ ApiKey: async (id) => (await loaders.apiKey.load(id))?.teamId }),
   workers: (services) => [services.apiKeyVerifier, services.mailSender],
   webhooks: (services) => ({ 'github/secret-scanning': (raw, headers) => services.secretScanning.handle(raw, headers) }),
-  consumers: (services) => [new PersonalTeamConsumer(services.teams), new EmailVerifiedConsumer(services.members, services.domains), new DirectoryConsumer(services.directory)],
+  consumers: (services) => [new PersonalTeamConsumer(services.teams), new SignUpConsumer(services.directory), new EmailVerifiedConsumer(services.members, services.domains), new DirectoryConsumer(services.directory)],
   internalRoutes: (services) => ({
     // The gateway asks which teams, with which roles, users hold.
     // Inference servers check a presented key here: valid or not, the team, its rules and limits.

@@ -1,7 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { base32Decode, hotp, totpStep } from '../../subgraphs/identity/mfa/totp';
+import {
+  CompleteMfaChallengeDocument,
+  ConfirmEmailChangeDocument,
+  ConfirmMfaEnrollmentDocument,
+  CreateTeamDocument,
+  DeleteAccountDocument,
+  RequestEmailChangeDocument,
+  RequestEmailVerificationDocument,
+  RestoreAccountWithTokenDocument,
+  StartMfaEnrollmentDocument,
+} from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { PASSWORD, signUpUser, uniqueEmail } from '../support/factories';
+import { lastMailTo, PASSWORD, signUpUser, uniqueEmail } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 import { startOpenIdProvider, type TestOpenIdProvider } from '../support/oidc-provider';
 
@@ -146,5 +158,131 @@ describe('signing up with X', () => {
     });
     await client.request(`mutation($c: String!) { confirmEmailChange(code: $c) { id } }`, { c: code });
     expect(((await client.request('{ me { email emailVerified } }')) as Gql).data!.me).toEqual({ email, emailVerified: true });
+  });
+});
+
+describe('an X account without a verified email', () => {
+  it('can only add and verify an email, see itself, sign out or delete itself until then', async () => {
+    const sub = `x-${randomBytes(4).toString('hex')}`;
+    x.accounts.set(sub, {});
+    const client = anonymous.as((await oauth(anonymous, 'X', sub)).data!.completeOAuthSignIn.token);
+
+    expect(codeOf((await client.request(CreateTeamDocument, { input: { name: 'Too early' } })) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf((await client.request('mutation { revokeAllSessions }')) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf((await client.request('mutation { startMfaEnrollment { secret } }')) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf((await client.request(`mutation { addPasswordSignInMethod(password: "${PASSWORD}") { kind } }`)) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf((await client.request('mutation { startOAuthSignIn(provider: GOOGLE) { state } }')) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf((await client.request(RequestEmailVerificationDocument)) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(((await client.request('{ me { id emailVerified } }')) as Gql).data!.me.emailVerified).toBe(false);
+
+    const email = uniqueEmail('x-gated');
+    await client.data(RequestEmailChangeDocument, { newEmail: email });
+    const code = /(\d{6})/.exec((await lastMailTo(graph.apps.identity.infra.dataSource, email)).body)![1];
+    await client.data(ConfirmEmailChangeDocument, { code });
+    // Usable from the next request on.
+    expect(((await client.request(CreateTeamDocument, { input: { name: 'Now' } })) as Gql).errors).toBeUndefined();
+    expect(((await client.request('mutation { revokeAllSessions }')) as Gql).data?.revokeAllSessions).toBe(0);
+  });
+
+  it('may sign out, or delete the account', async () => {
+    const signOutSub = `x-${randomBytes(4).toString('hex')}`;
+    x.accounts.set(signOutSub, {});
+    const leaving = anonymous.as((await oauth(anonymous, 'X', signOutSub)).data!.completeOAuthSignIn.token);
+    expect(((await leaving.request('mutation { signOut }')) as Gql).data?.signOut).toBe(true);
+    expect(codeOf((await leaving.request('{ me { id } }')) as Gql)).toBe('UNAUTHENTICATED');
+
+    const deleteSub = `x-${randomBytes(4).toString('hex')}`;
+    x.accounts.set(deleteSub, {});
+    const deleting = anonymous.as((await oauth(anonymous, 'X', deleteSub)).data!.completeOAuthSignIn.token);
+    expect(((await deleting.request(DeleteAccountDocument)) as Gql).data?.deleteAccount.restoreBefore).toBeTruthy();
+  });
+});
+
+describe('email verification through Google', () => {
+  it('verifies at once an address Google says is verified, and gates an account whose address Google did not verify', async () => {
+    const sub = `g-${randomBytes(4).toString('hex')}`;
+    const email = uniqueEmail('gverified');
+    google.accounts.set(sub, { email, email_verified: true });
+    const done = await oauth(anonymous, 'GOOGLE', sub);
+    const client = anonymous.as(done.data!.completeOAuthSignIn.token);
+    expect(((await client.request('{ me { email emailVerified } }')) as Gql).data!.me).toEqual({ email, emailVerified: true });
+    const events = await graph.apps.identity.infra.dataSource.query(`SELECT envelope FROM identity.outbox WHERE type = 'identity.user.email_verified' AND aggregate_id = $1`, [done.data!.completeOAuthSignIn.user.id]);
+    expect(events.map((e: { envelope: { payload: unknown } }) => e.envelope.payload)).toEqual([{ userId: done.data!.completeOAuthSignIn.user.id, email }]);
+
+    const unverifiedSub = `g-${randomBytes(4).toString('hex')}`;
+    google.accounts.set(unverifiedSub, { email: uniqueEmail('gunverified'), email_verified: false });
+    const gated = anonymous.as((await oauth(anonymous, 'GOOGLE', unverifiedSub)).data!.completeOAuthSignIn.token);
+    expect(((await gated.request('{ me { email emailVerified } }')) as Gql).data!.me).toEqual({ email: '', emailVerified: false });
+    expect(codeOf((await gated.request(CreateTeamDocument, { input: { name: 'Too early' } })) as Gql)).toBe('EMAIL_VERIFICATION_REQUIRED');
+  });
+});
+
+describe('restoring a deleted account through X or Google', () => {
+  const RESTORE = `__typename ... on AccountRestoreRequired { restoreBefore restoreToken } ... on AuthSession { token user { id } } ... on MfaChallenge { challengeId }`;
+
+  async function deletedGoogleUser(): Promise<{ sub: string; userId: string; client: GraphClient }> {
+    const sub = `g-${randomBytes(4).toString('hex')}`;
+    google.accounts.set(sub, { email: uniqueEmail('restore'), email_verified: true });
+    const done = await oauth(anonymous, 'GOOGLE', sub);
+    const client = anonymous.as(done.data!.completeOAuthSignIn.token);
+    await client.data(DeleteAccountDocument);
+    return { sub, userId: done.data!.completeOAuthSignIn.user.id, client };
+  }
+
+  /** Signs in with the provider and returns what completeOAuthSignIn answered, with the restore fields. */
+  async function oauthRestore(provider: 'GOOGLE' | 'X', sub: string): Promise<Gql> {
+    const started = (await anonymous.request(`mutation($p: SignInMethodKind!) { startOAuthSignIn(provider: $p) { authorizationUrl state } }`, { p: provider })) as Gql;
+    const cb = await (provider === 'GOOGLE' ? google : x).authorize(started.data!.startOAuthSignIn.authorizationUrl, sub);
+    return (await anonymous.request(`mutation($p: SignInMethodKind!, $c: String!, $s: String!) { completeOAuthSignIn(provider: $p, code: $c, state: $s) { ${RESTORE} } }`, { p: provider, c: cb.code, s: cb.state })) as Gql;
+  }
+
+  it('offers a single-use restore token that restores the account without a password', async () => {
+    const { sub, userId } = await deletedGoogleUser();
+    const offered = (await oauthRestore('GOOGLE', sub)).data!.completeOAuthSignIn;
+    expect(offered.__typename).toBe('AccountRestoreRequired');
+    expect(offered.restoreToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    expect(codeOf((await anonymous.request(RestoreAccountWithTokenDocument, { withToken: { restoreToken: 'A'.repeat(43) } })) as Gql)).toBe('RESTORE_TOKEN_INVALID');
+    const restored = await anonymous.data(RestoreAccountWithTokenDocument, { withToken: { restoreToken: offered.restoreToken } });
+    expect(restored.restoreAccount).toMatchObject({ __typename: 'AuthSession', user: { id: userId } });
+    expect(codeOf((await anonymous.request(RestoreAccountWithTokenDocument, { withToken: { restoreToken: offered.restoreToken } })) as Gql)).toBe('RESTORE_TOKEN_INVALID');
+    expect((await oauthRestore('GOOGLE', sub)).data!.completeOAuthSignIn.__typename).toBe('AuthSession');
+    await eventually(async () => expect(await auditTypes(userId)).toContain('identity.user.restored'));
+  });
+
+  it('refuses an expired restore token, and still asks for the second factor', async () => {
+    const { sub, userId } = await deletedGoogleUser();
+    const stale = (await oauthRestore('GOOGLE', sub)).data!.completeOAuthSignIn.restoreToken;
+    await graph.apps.identity.infra.dataSource.query(`UPDATE identity.restore_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [userId]);
+    expect(codeOf((await anonymous.request(RestoreAccountWithTokenDocument, { withToken: { restoreToken: stale } })) as Gql)).toBe('RESTORE_TOKEN_INVALID');
+
+    // With MFA on, the restore token leads to the usual challenge.
+    await graph.apps.identity.infra.dataSource.query(`UPDATE identity.users SET deleted_at = NULL WHERE id = $1`, [userId]);
+    const client = anonymous.as((await oauthRestore('GOOGLE', sub)).data!.completeOAuthSignIn.token);
+    const { startMfaEnrollment } = await client.data(StartMfaEnrollmentDocument);
+    const totp = (offset: number) => hotp(base32Decode(startMfaEnrollment.secret), totpStep(Date.now()) + offset);
+    await client.data(ConfirmMfaEnrollmentDocument, { totp: totp(0) });
+    await client.data(DeleteAccountDocument);
+    const token = (await oauthRestore('GOOGLE', sub)).data!.completeOAuthSignIn.restoreToken;
+    const asked = await anonymous.data(RestoreAccountWithTokenDocument, { withToken: { restoreToken: token } });
+    expect(asked.restoreAccount.__typename).toBe('MfaChallenge');
+    const done = await anonymous.data(CompleteMfaChallengeDocument, { challengeId: (asked.restoreAccount as { challengeId: string }).challengeId, totp: totp(1) });
+    expect(done.completeMfaChallenge).toMatchObject({ __typename: 'AuthSession', user: { id: userId } });
+  });
+
+  it('asks for exactly one of the credentials or a restore token', async () => {
+    const both = (await anonymous.request(`mutation { restoreAccount(input: { email: "a@example.com", password: "x" }, withToken: { restoreToken: "x" }) { __typename } }`)) as Gql;
+    expect(codeOf(both)).toBe('BAD_USER_INPUT');
+    expect(codeOf((await anonymous.request(`mutation { restoreAccount { __typename } }`)) as Gql)).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses the sign-in after the 30 days', async () => {
+    const sub = `x-${randomBytes(4).toString('hex')}`;
+    x.accounts.set(sub, {});
+    const done = await oauth(anonymous, 'X', sub);
+    await anonymous.as(done.data!.completeOAuthSignIn.token).data(DeleteAccountDocument);
+    expect((await oauthRestore('X', sub)).data!.completeOAuthSignIn.__typename).toBe('AccountRestoreRequired');
+    await graph.apps.identity.infra.dataSource.query(`UPDATE identity.users SET deleted_at = now() - interval '30 days 1 minute' WHERE id = $1`, [done.data!.completeOAuthSignIn.user.id]);
+    expect(codeOf(await oauthRestore('X', sub))).toBe('INVALID_CREDENTIALS');
   });
 });

@@ -26,7 +26,7 @@ import {
 import { GraphClient } from '../support/client';
 import { TestDnsServer } from '../support/dns-server';
 import { eventually } from '../support/eventually';
-import { signUpUser, signUpUserWithTeam, uniqueEmail, type SignedUpUser } from '../support/factories';
+import { signUpUser, signUpUserWithTeam, uniqueEmail, verifyEmailOf, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -62,6 +62,16 @@ async function withMember(role: 'ADMIN' | 'MEMBER' = 'MEMBER') {
 }
 
 const teamOf = (client: GraphClient, id: string) => client.request(TeamDocument, { id });
+const identityDb = () => graph.apps.identity.infra.dataSource;
+
+/** Team has handled the user's email verification (its consumer recorded the event). */
+async function verificationHandled(userId: string): Promise<void> {
+  const [event] = await identityDb().query(`SELECT event_id AS id FROM identity.outbox WHERE type = 'identity.user.email_verified' AND aggregate_id = $1`, [userId]);
+  await eventually(async () => {
+    const rows = await graph.apps.team.infra.dataSource.query(`SELECT 1 FROM team.processed_events WHERE consumer = 'team.email-verified' AND event_id = $1`, [event.id]);
+    expect(rows).toHaveLength(1);
+  });
+}
 
 describe('members', () => {
   it('adds an existing account by email; the member sees the team, its members and their roles', async () => {
@@ -89,7 +99,7 @@ describe('members', () => {
     expect(code(await admin.client.request(AddTeamMemberDocument, { teamId, email: member.email }))).toBe('ALREADY_MEMBER');
   });
 
-  it('invites an email without an account and fulfils the invitation when that person signs up', async () => {
+  it('invites an email without an account and fulfils the invitation once that person signs up and verifies the address', async () => {
     const admin = await adminWithTeam();
     const email = uniqueEmail('invitee');
     const invited = await admin.client.data(InviteTeamMemberDocument, { teamId: admin.teamId, email, role: 'ADMIN' });
@@ -97,6 +107,15 @@ describe('members', () => {
     expect((await admin.client.data(TeamAdminViewDocument, { id: admin.teamId })).team?.invitations.map((i) => i.email)).toEqual([email]);
 
     const invitee = await signUpUser(anonymous, { email });
+    // Typing an address at sign-up proves nothing: the invitation waits for the verification.
+    await eventually(async () => {
+      const rows = await graph.apps.team.infra.dataSource.query('SELECT 1 FROM team.user_directory WHERE user_id = $1', [invitee.id]);
+      expect(rows).toHaveLength(1);
+    });
+    expect((await invitee.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
+    expect((await admin.client.data(TeamAdminViewDocument, { id: admin.teamId })).team?.invitations.map((i) => i.email)).toEqual([email]);
+
+    await verifyEmailOf(invitee, identityDb());
     await eventually(async () => {
       const me = await invitee.client.data(MeDocument);
       expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('ADMIN');
@@ -111,11 +130,8 @@ describe('members', () => {
     const invitationId = (invited.inviteTeamMember as { id: string }).id;
     expect((await admin.client.data(CancelTeamInvitationDocument, { teamId: admin.teamId, invitationId })).cancelTeamInvitation).toBe(true);
     const late = await signUpUser(anonymous, { email });
-    // The sign-up has been handled once Team's directory knows the new account.
-    await eventually(async () => {
-      const rows = await graph.apps.team.infra.dataSource.query('SELECT 1 FROM team.user_directory WHERE user_id = $1', [late.id]);
-      expect(rows).toHaveLength(1);
-    });
+    await verifyEmailOf(late, identityDb());
+    await verificationHandled(late.id);
     const me = await late.client.data(MeDocument);
     expect(me.me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
   });
@@ -221,7 +237,7 @@ describe('verified domains', () => {
     expect(code(await admin.client.request(AddTeamDomainDocument, { teamId: admin.teamId, domain: 'https://nope' }))).toBe('BAD_USER_INPUT');
   });
 
-  it('lets people who sign up at a verified domain join as Members, or ask first when the Admins want', async () => {
+  it('lets people who sign up and verify an address at a verified domain join as Members, or ask first when the Admins want', async () => {
     const admin = await adminWithTeam();
     const domain = freshDomain();
     const added = (await admin.client.data(AddTeamDomainDocument, { teamId: admin.teamId, domain })).addTeamDomain;
@@ -229,6 +245,7 @@ describe('verified domains', () => {
     await admin.client.data(VerifyTeamDomainDocument, { teamId: admin.teamId, domainId: added.id });
 
     const auto = await signUpUser(anonymous, { email: `ada.${randomBytes(3).toString('hex')}@${domain}` });
+    await verifyEmailOf(auto, identityDb());
     await eventually(async () => {
       const me = await auto.client.data(MeDocument);
       expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('MEMBER');
@@ -237,6 +254,7 @@ describe('verified domains', () => {
     await admin.client.data(SetTeamDomainJoinPolicyDocument, { teamId: admin.teamId, domainId: added.id, policy: 'ASK' });
     const asking = await signUpUser(anonymous, { email: `bob.${randomBytes(3).toString('hex')}@${domain}` });
     const refused = await signUpUser(anonymous, { email: `eve.${randomBytes(3).toString('hex')}@${domain}` });
+    await Promise.all([asking, refused].map((u) => verifyEmailOf(u, identityDb())));
     const requests = await eventually(async () => {
       const view = await admin.client.data(TeamAdminViewDocument, { id: admin.teamId });
       expect(view.team?.joinRequests).toHaveLength(2);
@@ -248,6 +266,25 @@ describe('verified domains', () => {
     expect((await admin.client.data(RefuseJoinRequestDocument, { teamId: admin.teamId, requestId: eveRequest.id })).refuseJoinRequest).toBe(true);
     expect((await asking.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(true);
     expect((await refused.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
+  });
+
+  it('does not join anyone whose address at a verified domain is unverified', async () => {
+    const admin = await adminWithTeam();
+    const domain = freshDomain();
+    const added = (await admin.client.data(AddTeamDomainDocument, { teamId: admin.teamId, domain })).addTeamDomain;
+    dns.txt.set(domain, [added.txtRecord]);
+    await admin.client.data(VerifyTeamDomainDocument, { teamId: admin.teamId, domainId: added.id });
+
+    // Someone typing an address at the company's domain that they cannot read.
+    const squatter = await signUpUser(anonymous, { email: `ceo.${randomBytes(3).toString('hex')}@${domain}` });
+    const [signUp] = await identityDb().query(`SELECT event_id AS id FROM identity.outbox WHERE type = 'identity.user.signed_up' AND aggregate_id = $1`, [squatter.id]);
+    await eventually(async () => {
+      const rows = await graph.apps.team.infra.dataSource.query(`SELECT 1 FROM team.processed_events WHERE consumer = 'team.sign-up' AND event_id = $1`, [signUp.id]);
+      expect(rows).toHaveLength(1);
+    });
+    expect(await identityDb().query(`SELECT 1 FROM identity.outbox WHERE type = 'identity.user.email_verified' AND aggregate_id = $1`, [squatter.id])).toEqual([]);
+    expect((await squatter.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
+    expect((await admin.client.data(TeamDocument, { id: admin.teamId })).team?.members.map((m) => m.user.id)).toEqual([admin.id]);
   });
 });
 

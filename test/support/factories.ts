@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { MeDocument, SignUpDocument } from '../operations/generated';
+import type { DataSource } from 'typeorm';
+import { MeDocument, SignUpDocument, VerifyEmailDocument } from '../operations/generated';
 import type { GraphClient } from './client';
 import { eventually } from './eventually';
 
@@ -33,4 +34,24 @@ export async function signUpUserWithTeam(anonymous: GraphClient): Promise<Signed
     return team.team.id;
   });
   return { ...user, personalTeamId };
+}
+
+/** The latest mail a user would have received at this address, read from Identity's mail outbox. */
+export async function lastMailTo(identityDb: DataSource, recipient: string, subject?: string): Promise<{ subject: string; body: string }> {
+  return eventually(async () => {
+    const rows: { subject: string; body: string }[] = await identityDb.query(
+      `SELECT subject, body FROM identity.outgoing_emails WHERE recipient = $1 AND ($2::text IS NULL OR subject = $2) ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [recipient, subject ?? null],
+    );
+    if (!rows.length) throw new Error(`no mail to ${recipient} yet`);
+    return rows[0];
+  });
+}
+
+/** Verifies the user's email with the code mailed at sign-up, as the user would. */
+export async function verifyEmailOf(user: SignedUpUser, identityDb: DataSource): Promise<void> {
+  const mail = await lastMailTo(identityDb, user.email, 'Verify your email address');
+  const code = /verify your email address: (\d{6})/.exec(mail.body)![1];
+  const verified = await user.client.data(VerifyEmailDocument, { code });
+  if (!verified.verifyEmail.emailVerified) throw new Error('email not verified');
 }

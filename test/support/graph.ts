@@ -86,6 +86,8 @@ export async function startGraph(
     otlpEndpoint?: string;
     requestTimeoutMs?: number;
     corsOrigins?: string[];
+    /** Proxies whose X-Forwarded-For the gateway believes. */
+    trustedProxies?: string[];
     /**
      * The gateway records every operation in the audit log (off by default: tests that count a
      * team's audit events exactly would otherwise see their own queries too).
@@ -120,6 +122,7 @@ export async function startGraph(
     otlpEndpoint: options.otlpEndpoint,
     requestTimeoutMs: options.requestTimeoutMs,
     corsOrigins: options.corsOrigins,
+    trustedProxies: options.trustedProxies,
     usageReporterTokens: [usageReporterToken],
     operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
   });
