@@ -20,7 +20,8 @@ let graph: TestGraph;
 let anonymous: GraphClient;
 
 beforeAll(async () => {
-  graph = await startGraph();
+  // The test client stands in for a reverse proxy on loopback, naming the client in X-Forwarded-For.
+  graph = await startGraph({ trustedProxies: ['127.0.0.1', '::1'] });
   anonymous = new GraphClient(graph.url);
 });
 
@@ -145,10 +146,26 @@ describe('login notifications', () => {
     expect(mails[0].body).toContain('ExampleBrowser/7.1');
     expect(mails[1].body).toContain('OtherApp/2.0');
     expect(mails[0].body).toMatch(/IP address: \S*127\.0\.0\.1/);
+    // Loopback says nothing about where someone is.
+    expect(mails[0].body).toContain('Approximate location: unknown');
     expect(mails[0].body).toMatch(/reset your password/i);
     expect(mails[0].body).toMatch(/clear your login sessions/i);
     expect(codeOf(await signIn(user.email, 'wrong password here'))).toBe('INVALID_CREDENTIALS');
     expect(await mailTo(user.email)).toHaveLength(2);
+  });
+
+  it('names the approximate location of a public address, in the mail and in the session list', async () => {
+    const user = await signUpUser(anonymous);
+    const signedIn = await signIn(user.email, PASSWORD, { 'x-forwarded-for': '203.0.113.9, 81.2.69.142' });
+    const [mail] = await mailTo(user.email);
+    expect(mail.body).toContain('IP address: 81.2.69.142');
+    expect(mail.body).toContain('Approximate location: United Kingdom');
+
+    const client = anonymous.as((signedIn.data!.signIn as { token: string }).token);
+    const sessions = ((await client.request('{ me { sessions { ip approximateLocation current } } }')).data as { me: { sessions: { ip: string; approximateLocation: string | null; current: boolean }[] } }).me.sessions;
+    expect(sessions.find((s) => s.current)).toEqual({ ip: '81.2.69.142', approximateLocation: 'United Kingdom', current: true });
+    // The sign-up's own session came from loopback.
+    expect(sessions.find((s) => !s.current)?.approximateLocation).toBeNull();
   });
 });
 

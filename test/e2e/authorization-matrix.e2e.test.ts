@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parse, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { signAssertion, type Principal } from '../../subgraphs/kit/auth';
 import type { TeamServices } from '../../subgraphs/team/team.context';
 import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SetBillingInformationDocument, SignInDocument } from '../operations/generated';
@@ -108,6 +109,17 @@ const rows: Row[] = [
   },
   { name: 'User.signInMethods (own)', document: '{ me { signInMethods { kind } } }', path: ['me', 'signInMethods'], expect: { ...signedIn, anonymous: 'ok' } },
   { name: 'User.xSubscription (own)', document: '{ me { xSubscription } }', path: ['me'], expect: { ...signedIn, anonymous: 'ok' } },
+  { name: 'User.emailVerified (own)', document: '{ me { emailVerified } }', path: ['me'], expect: { ...signedIn, anonymous: 'ok' } },
+  {
+    name: 'Mutation.restoreAccount (restore token)',
+    document: 'mutation { restoreAccount(withToken: { restoreToken: "no-such-token-$CALLER" }) { __typename } }',
+    path: ['restoreAccount'],
+    expect: anyonePasses,
+  },
+  { name: 'Mutation.requestPasswordReset', document: 'mutation { requestPasswordReset(email: "reset.$CALLER@example.com") }', path: ['requestPasswordReset'], expect: everyone },
+  { name: 'Mutation.resetPassword', document: 'mutation { resetPassword(token: "no-such-token-$CALLER", newPassword: "long enough password") }', path: ['resetPassword'], expect: anyonePasses },
+  { name: 'Mutation.requestEmailVerification', document: 'mutation { requestEmailVerification }', path: ['requestEmailVerification'], expect: signedInPasses },
+  { name: 'Mutation.verifyEmail', document: 'mutation { verifyEmail(code: "000000") { id } }', path: ['verifyEmail'], expect: signedInPasses },
   { name: 'Mutation.removeSignInMethod', document: 'mutation { removeSignInMethod(kind: X) { kind } }', path: ['removeSignInMethod'], expect: signedInPasses },
   { name: 'Mutation.addPasswordSignInMethod', document: 'mutation { addPasswordSignInMethod(password: "x") { kind } }', path: ['addPasswordSignInMethod'], expect: signedInPasses },
   { name: 'Mutation.requestEmailChange', document: 'mutation { requestEmailChange(newEmail: "moved.$CALLER@example.com") }', path: ['requestEmailChange'], expect: signedInPasses },
@@ -195,6 +207,35 @@ describe.each(rows)('$name', (row) => {
       expect(value ?? null).toBeNull();
       expect(result.errors?.map((e) => e.extensions?.code)).toContain(expected);
     }
+  });
+});
+
+/** What a signed-in user whose account has no verified email yet (an X sign-up) may still call. */
+const beforeEmailVerification = new Set(['me', 'requestEmailChange', 'confirmEmailChange', 'requestEmailVerification', 'verifyEmail', 'signOut', 'deleteAccount']);
+
+describe('a user without a verified email', () => {
+  let gated: GraphClient;
+
+  beforeAll(async () => {
+    const user = await signUpUser(anonymous);
+    // As an X sign-up is until it adds an address: no email at all.
+    await graph.apps.identity.infra.dataSource.query(`UPDATE identity.users SET email = '', email_verified_at = NULL WHERE id = $1`, [user.id]);
+    gated = user.client;
+  });
+
+  it.each(rows.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
+    const operation = parse(row.document).definitions[0] as OperationDefinitionNode;
+    const rootField = (operation.selectionSet.selections[0] as FieldNode).name.value;
+    const document = row.document
+      .replace(/\$TEAM/g, teamId)
+      .replace(/\$PERSONAL/g, admin.personalTeamId)
+      .replace(/\$NOBODY/g, '00000000-0000-4000-8000-000000000000')
+      .replace(/\$PM/g, paymentMethodId)
+      .replace(/\$PENDING/g, pendingPurchaseId)
+      .replace(/\$CALLER/g, 'gated');
+    const codes = ((await gated.request(document)).errors ?? []).map((e) => e.extensions?.code);
+    if (beforeEmailVerification.has(rootField)) expect(codes).not.toContain('EMAIL_VERIFICATION_REQUIRED');
+    else expect(codes).toContain('EMAIL_VERIFICATION_REQUIRED');
   });
 });
 

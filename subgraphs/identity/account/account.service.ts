@@ -117,7 +117,7 @@ export class AccountService {
     const userId = caller.requireUserId();
     const user = await this.users.findById(userId);
     if (!user) throw new DomainError(ErrorCode.Unauthenticated, 'You must be signed in');
-    if (!user.email) throw new DomainError(ErrorCode.EmailVerificationRequired, 'Add an email address with requestEmailChange first');
+    if (!user.email) throw new DomainError(ErrorCode.BadUserInput, 'Your account has no email address yet; add one with requestEmailChange');
     if (user.emailVerifiedAt) throw new DomainError(ErrorCode.Conflict, 'Your email address is already verified');
     await this.uow.run((tx) => this.sendVerificationCode(tx, userId, user.email));
     return true;
