@@ -1,4 +1,5 @@
 import { DomainError } from './errors';
+import { Access, assertEmailVerifiedFor } from './access';
 import { Permission, Session } from './session';
 
 const member = new Session({ kind: 'user', userId: 'u', sessionId: 's', memberships: [{ teamId: 'member-team', role: 'MEMBER' }, { teamId: 'admin-team', role: 'ADMIN' }] });
@@ -33,5 +34,29 @@ describe('Session permissions', () => {
     const anonymous = new Session({ kind: 'anonymous' });
     expect(codeOf(() => anonymous.requireUserId())).toBe('UNAUTHENTICATED');
     expect(codeOf(() => anonymous.assertPermission('admin-team', Permission.TeamRead))).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('accounts without a verified email', () => {
+  const gated = new Session({ kind: 'user', userId: 'x', sessionId: 's', memberships: [], emailVerificationRequired: true });
+
+  it('may call only the operations declared usable before email verification', () => {
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.SignedIn }, gated, true))).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.Anonymous }, gated, true))).toBe('EMAIL_VERIFICATION_REQUIRED');
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.SignedIn, beforeEmailVerification: true }, gated, true))).toBe('no error');
+  });
+
+  it('leaves fields below an allowed operation to their own rules, and other callers alone', () => {
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.Self, user: 'root.id' }, gated, false))).toBe('no error');
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.SignedIn }, member, true))).toBe('no error');
+    expect(codeOf(() => assertEmailVerifiedFor({ access: Access.Anonymous }, new Session({ kind: 'anonymous' }), true))).toBe('no error');
+  });
+
+  it('follows what a sign-in within the request says about the account', () => {
+    const session = new Session({ kind: 'anonymous' });
+    session.signedInWithinRequest('u', 's', true);
+    expect(session.emailVerificationRequired).toBe(true);
+    session.signedInWithinRequest('u', 's');
+    expect(session.emailVerificationRequired).toBe(false);
   });
 });
