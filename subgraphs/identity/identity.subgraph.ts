@@ -72,14 +72,15 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
     const mailRepository = new MailRepository(uow, 'identity');
     const mail = new AccountMail(mailRepository);
     const mfa = new MfaService(uow, new MfaRepository(uow), userRepository, box, outbox);
-    const accounts = new AccountService(uow, userRepository, sessions, new EmailChangeRepository(uow), box, mail, outbox, logger);
+    const passwordResetRepository = new PasswordResetRepository();
+    const accounts = new AccountService(uow, userRepository, sessions, new EmailChangeRepository(uow), box, mail, outbox, passwordResetRepository, logger);
     const methods = new SignInMethodRepository(uow);
     const hasher = new PasswordHasher();
     const failures = new AuthFailureRepository(uow);
     const auth = new AuthService(uow, userRepository, sessions, hasher, outbox, new SignInLimiter(failures), mfa, mail, methods, accounts, new RestoreTokenRepository(), locator);
     const passwordResets = new PasswordResetService(
       uow,
-      new PasswordResetRepository(),
+      passwordResetRepository,
       userRepository,
       sessions,
       hasher,

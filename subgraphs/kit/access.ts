@@ -38,7 +38,7 @@ export interface AccessRule {
   /** For `Self` and `SelfOrTeammate`: the user the object belongs to. */
   user?: IdPath;
   /**
-   * For operations: still callable by a user whose account has no verified email yet (adding and
+   * For operations: still callable by a user whose account has no email address yet (adding and
    * verifying one, `me`, signing out, deleting the account). Every other operation refuses them.
    */
   beforeEmailVerification?: boolean;
@@ -119,7 +119,7 @@ export async function enforce(
   }
 }
 
-/** Operations (root fields) a user without a verified email may not call. Fields below them follow their own rules. */
+/** Operations (root fields) a user without an email address may not call. Fields below them follow their own rules. */
 export function assertEmailVerifiedFor(rule: AccessRule, session: Session, isOperation: boolean): void {
   if (isOperation && session.emailVerificationRequired && !rule.beforeEmailVerification) {
     throw new DomainError(ErrorCode.EmailVerificationRequired, 'Add and verify an email address to use your account');

@@ -17,7 +17,7 @@ export type Principal =
       memberships: TeamMembershipClaim[];
       /** When the session signed in (ms). */
       authenticatedAt?: number;
-      /** The account has no verified email yet (an X sign-up): only adding and verifying one is allowed. */
+      /** The account has no email address yet (an X sign-up): only adding and verifying one is allowed. */
       emailVerificationRequired?: boolean;
     }
   | { kind: 'service'; service: string }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { base32Decode, hotp, totpStep } from '../../subgraphs/identity/mfa/totp';
 import {
+  ConfirmEmailChangeDocument,
   ConfirmMfaEnrollmentDocument,
+  RequestEmailChangeDocument,
   MeDocument,
   RequestPasswordResetDocument,
   ResetPasswordDocument,
@@ -113,6 +115,18 @@ describe('resetting a forgotten password', () => {
     expect(codeOf(await reset(token))).toBe('PASSWORD_RESET_EXPIRED');
     expect((await signIn(user.email)).data?.signIn.__typename).toBe('AuthSession');
     expect(codeOf(await user.client.request(MeDocument))).toBeUndefined();
+  });
+
+  it('voids links mailed to an address the account no longer has', async () => {
+    const user = await signUpUser(anonymous);
+    await requestReset(user.email);
+    const token = await mailedToken(user.email);
+    const newEmail = uniqueEmail('moved');
+    await user.client.data(RequestEmailChangeDocument, { newEmail });
+    const code = /: (\d{6})/.exec((await lastMailTo(identityDb(), newEmail)).body)![1];
+    await user.client.data(ConfirmEmailChangeDocument, { code });
+    expect(codeOf(await reset(token))).toBe('PASSWORD_RESET_USED');
+    expect((await signIn(newEmail)).data?.signIn.__typename).toBe('AuthSession');
   });
 
   it('still asks for the second factor at the next sign-in', async () => {

@@ -8,6 +8,7 @@ import { newNumericCode, type SecretBox } from '../mfa/secret-box';
 import type { AccountMail } from '../notification/account-mail';
 import type { RequestOrigin, SessionService } from '../session/session.service';
 import type { UserRepository } from '../user/user.repository';
+import type { PasswordResetRepository } from '../password-reset/password-reset.repository';
 import type { EmailChangeRepository } from './email-change.repository';
 
 /** A deleted account can be restored for 30 days; then its personal data is purged. */
@@ -27,6 +28,7 @@ export class AccountService {
     private readonly box: SecretBox,
     private readonly mail: AccountMail,
     private readonly outbox: Outbox,
+    private readonly passwordResets: PasswordResetRepository,
     private readonly logger?: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -149,6 +151,8 @@ export class AccountService {
         if (changes) {
           // An X account verifying its first email has no old address to tell.
           if (user.email) await this.mail.emailChanged(tx, user.email, pending.newEmail);
+          // Reset links mailed to the old address must not outlive it.
+          await this.passwordResets.useAllOfUser(tx, userId, this.now());
           const payload: UserEmailChangedPayload = { userId, email: pending.newEmail };
           await this.event(tx, EventType.UserEmailChanged, userId, payload, origin);
         }
