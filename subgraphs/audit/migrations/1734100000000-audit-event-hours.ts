@@ -40,9 +40,14 @@ export class AuditEventHours1734100000000 implements MigrationInterface {
       REFERENCING NEW TABLE AS inserted_events FOR EACH STATEMENT EXECUTE FUNCTION audit.track_event_hours()`);
     await q.query(`INSERT INTO audit.audit_event_hours (chain_id, hour, first_position, last_position)
       SELECT chain_id, audit.event_hour(occurred_at), min(position), max(position) FROM audit.audit_events GROUP BY 1, 2`);
+    // The time index only served the exact bounds. Left in place, the planner (taking time and
+    // position as independent) reads a whole bounded range through it and sorts it, instead of
+    // walking positions down and stopping after a page.
+    await q.query('DROP INDEX audit.audit_events_chain_time_idx');
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('CREATE INDEX audit_events_chain_time_idx ON audit.audit_events (chain_id, occurred_at, position)');
     await q.query('DROP TRIGGER audit_events_hours ON audit.audit_events');
     await q.query('DROP FUNCTION audit.track_event_hours()');
     await q.query('DROP FUNCTION audit.event_hour(timestamptz)');
