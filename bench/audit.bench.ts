@@ -134,6 +134,18 @@ async function main(): Promise<void> {
         return [{ userId: pick(users), from, to: new Date(from.getTime() + 30 * DAY) }, null];
       }],
       ['description + user', () => [{ description: 'apikey', userId: pick(users) }, null]],
+      ['date range, 180 days', () => {
+        const from = new Date(Date.now() - (180 + Math.floor(Math.random() * 180)) * DAY);
+        return [{ from, to: new Date(from.getTime() + 180 * DAY) }, null];
+      }],
+      ['365 days, next page (cursor)', () => [{ from: new Date(Date.now() - 365 * DAY) }, pick(cursors)]],
+      ['description + 365 days', () => [{ description: pick(['apikeys', 'TEAMMEMBER', 'signin', 'invoice']), from: new Date(Date.now() - 365 * DAY) }, null]],
+      ['description rare + 365 days', () => [{ description: 'signingkey', from: new Date(Date.now() - 365 * DAY) }, null]],
+      ['user + 365 days', () => [{ userId: pick(users), from: new Date(Date.now() - 365 * DAY) }, null]],
+      ['description + user + 30 days', () => {
+        const from = day();
+        return [{ description: 'apikey', userId: pick(users), from, to: new Date(from.getTime() + 30 * DAY) }, null];
+      }],
     ];
     const results: { kind: string; p50: number; p95: number; max: number; rows: number }[] = [];
     for (const [kind, make] of kinds) {

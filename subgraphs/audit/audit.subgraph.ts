@@ -17,11 +17,12 @@ import { ApiRequestLogService } from './request-log/request-log.service';
 import type { AuditLoaders, AuditServices } from './audit.context';
 import { AuditInitial1732800000000 } from './migrations/1732800000000-audit-initial';
 import { AuditChainAndSearch1733000000000 } from './migrations/1733000000000-audit-chain-and-search';
+import { AuditEventHours1734100000000 } from './migrations/1734100000000-audit-event-hours';
 
 export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
   name: 'audit',
   entities: [AuditEventEntity, ApiRequestLogEntity],
-  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000, AuditRequestLogs1733100000000],
+  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000, AuditRequestLogs1733100000000, AuditEventHours1734100000000],
   schema: { resolvers: [AuditLogResolver, AuditVerificationResolver, AuditStreamResolver], orphanedTypes: [AuditTeamType], referenceResolvers: auditReferences },
   createServices: ({ dataSource, live, config }) => {
     const uow = new UnitOfWork(dataSource);

@@ -6,7 +6,7 @@ import type { AuditServices } from '../audit.context';
 import { auditSubgraph } from '../audit.subgraph';
 import { AuditEventRepository } from './audit-event.repository';
 import { AuditRetentionService } from './audit-retention.service';
-import type { AuditEventType } from './audit-event.types';
+import type { AuditEventConnectionType, AuditEventType } from './audit-event.types';
 import { UnitOfWork } from '../../kit/transaction';
 
 let audit: StartedSubgraph<AuditServices>;
@@ -90,6 +90,34 @@ describe('searching the audit log', () => {
     expect(ids(page)).toEqual([e2[0].id]);
     expect(ids(await services().audit.search(adminOf(teamId), teamId, { from: day(1) }))).toEqual([e3[0].id, e2[0].id, e1[0].id]);
     await expect(services().audit.search(adminOf(teamId), teamId, { from: day(3), to: day(1) })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
+  it('finds events that arrived late in a date range, exact to the millisecond inside an hour, newest recorded first', async () => {
+    const teamId = randomUUID();
+    const at = (minute: number, ms = 0) => new Date(Date.UTC(2025, 2, 10, 14, minute, 0, ms));
+    const [before] = await recordMany(teamId, 1, { occurredAt: at(10) });
+    const [first] = await recordMany(teamId, 1, { occurredAt: at(15) });
+    const [second] = await recordMany(teamId, 1, { occurredAt: at(25) });
+    const [atTo] = await recordMany(teamId, 1, { occurredAt: at(30) });
+    const [nextDay] = await recordMany(teamId, 1, { occurredAt: new Date(Date.UTC(2025, 2, 11, 9)) });
+    // Recorded after newer events: its position is the newest, its time inside the range.
+    const [late] = await recordMany(teamId, 1, { occurredAt: at(29, 999) });
+    const [lateBefore] = await recordMany(teamId, 1, { occurredAt: at(14, 999) });
+    const admin = adminOf(teamId);
+    const range = { from: at(15), to: at(30) };
+    expect(ids(await services().audit.search(admin, teamId, range))).toEqual([late.id, second.id, first.id]);
+    const paged: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: AuditEventConnectionType = await services().audit.search(admin, teamId, range, 1, after);
+      paged.push(...ids(page));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(paged).toEqual([late.id, second.id, first.id]);
+    expect(ids(await services().audit.search(admin, teamId, { to: at(15) }))).toEqual([lateBefore.id, before.id]);
+    expect(ids(await services().audit.search(admin, teamId, { from: at(30) }))).toEqual([nextDay.id, atTo.id]);
+    expect(ids(await services().audit.search(admin, teamId, { from: at(31), to: new Date(Date.UTC(2025, 2, 11, 9)) }))).toEqual([]);
+    expect(ids(await services().audit.search(admin, teamId, { from: new Date(Date.UTC(2024, 0, 1)), to: new Date(Date.UTC(2024, 0, 2)) }))).toEqual([]);
   });
 
   it('pages newest first, and new events arriving between pages neither shift nor repeat what follows', async () => {
@@ -267,6 +295,17 @@ describe('export', () => {
     expect(lines.map((l) => l.id)).toEqual(inRange.map((e) => e.id));
     expect(lines.map((l) => l.id)).not.toEqual(expect.arrayContaining([early[0].id]));
     expect(await collect(await services().audit.exportLines(adminOf(teamId), teamId, undefined, undefined, 4))).toHaveLength(28);
+  });
+
+  it('includes an event that arrived late for the range and nothing from the same hours outside it', async () => {
+    const teamId = randomUUID();
+    const at = (minute: number) => new Date(Date.UTC(2025, 5, 1, 8, minute));
+    await recordMany(teamId, 2, { occurredAt: at(1) });
+    const inRange = await recordMany(teamId, 3, { occurredAt: at(20) });
+    await recordMany(teamId, 2, { occurredAt: at(59) });
+    const late = await recordMany(teamId, 1, { occurredAt: at(21) });
+    const lines = await collect(await services().audit.exportLines(adminOf(teamId), teamId, at(2), at(40), 2));
+    expect(lines.map((l) => l.id)).toEqual([...inRange, ...late].map((e) => e.id));
   });
 
   it('is refused to members and other teams’ admins before anything is read', async () => {
