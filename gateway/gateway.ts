@@ -68,8 +68,8 @@ export class Gateway {
     this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
     this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
     if (config.operationLog) {
-      const { eventBus, databaseUrl, batchSize, flushMs } = config.operationLog;
-      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, flushMs });
+      const { eventBus, databaseUrl, batchSize, waitMs } = config.operationLog;
+      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, waitMs });
     } else {
       this.logger.warn('no event bus configured (DATABASE_URL or EVENT_BUS=nats): operations are not recorded in the audit log');
     }
@@ -349,7 +349,7 @@ export class Gateway {
     if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET', 'content-type': 'application/json' }).end('{"error":"method not allowed"}');
     if (principal === undefined) return void refuse(res, { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Authentication is unavailable; try again shortly' });
     if (principal === null) {
-      log(401);
+      await log(401);
       return void refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'Send a valid bearer token' });
     }
     const assertion = signAssertion({ principal, requestId, ip, userAgent }, this.config.internalAuthSecret);
@@ -357,7 +357,7 @@ export class Gateway {
     res.once('close', () => abort.abort());
     try {
       const upstream = await fetch(new URL(`/export/audit${url.search}`, this.config.subgraphUrls.audit), { headers: { [ASSERTION_HEADER]: assertion }, signal: abort.signal });
-      log(upstream.status);
+      await log(upstream.status);
       res.writeHead(upstream.status, {
         'content-type': upstream.headers.get('content-type') ?? 'application/json',
         ...(upstream.ok ? { 'content-disposition': 'attachment; filename="audit-log.ndjson"', 'cache-control': 'no-store' } : {}),

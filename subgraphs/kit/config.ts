@@ -303,7 +303,7 @@ export interface GatewayConfig {
    * Where the gateway publishes its record of every operation for the audit log: the same bus
    * the subgraphs use (NATS, or PostgreSQL through `databaseUrl`). Absent: nothing is recorded.
    */
-  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; flushMs: number };
+  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; waitMs: number };
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -339,7 +339,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
       .pipe(z.array(z.string().min(32, 'each of USAGE_REPORTER_TOKENS must be at least 32 characters'))),
     DATABASE_URL: z.string().optional(),
     OPERATION_LOG_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
-    OPERATION_LOG_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+    OPERATION_LOG_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   });
   const c = parseOrThrow(schema, env, 'gateway');
   const bus = parseOrThrow(eventBusSchema, env, 'gateway event bus');
@@ -377,7 +377,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
           eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
           databaseUrl: c.DATABASE_URL,
           batchSize: c.OPERATION_LOG_BATCH,
-          flushMs: c.OPERATION_LOG_FLUSH_MS,
+          waitMs: c.OPERATION_LOG_WAIT_MS,
         }
       : undefined,
   };

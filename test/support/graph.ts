@@ -121,7 +121,7 @@ export async function startGraph(
     requestTimeoutMs: options.requestTimeoutMs,
     corsOrigins: options.corsOrigins,
     usageReporterTokens: [usageReporterToken],
-    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
+    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, waitMs: 5000 } : undefined,
   });
   await gateway.listen();
   return {

@@ -5,20 +5,21 @@ import { freePort } from '../../scripts/embedded-postgres';
 
 const root = join(__dirname, '..', '..');
 
-/** A subgraph running as its own OS process, so tests can kill it the hard way. */
+/** A subgraph (or the gateway) running as its own OS process, so tests can kill it the hard way. */
 export class SubgraphProcess {
   private child?: ChildProcess;
   port = 0;
   output = '';
 
   constructor(
-    readonly name: SubgraphName,
+    readonly name: SubgraphName | 'gateway',
     private readonly env: Record<string, string>,
   ) {}
 
   async start(): Promise<void> {
     this.port ||= await freePort();
-    this.child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'subgraphs', this.name, 'main.ts')], {
+    const main = this.name === 'gateway' ? join(root, 'gateway', 'main.ts') : join(root, 'subgraphs', this.name, 'main.ts');
+    this.child = spawn(process.execPath, ['-r', '@swc-node/register', main], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', HOST: '127.0.0.1', [`${this.name.toUpperCase()}_PORT`]: String(this.port), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
