@@ -51,10 +51,18 @@ export function tokenOf(context: IncomingContext): string | undefined {
   return typeof params.token === 'string' ? params.token : undefined;
 }
 
-function originOf(context: IncomingContext): { ip?: string; userAgent?: string } {
+export function originOf(context: IncomingContext): { ip?: string; userAgent?: string } {
   const req = context.req ?? context.extra?.request;
   const userAgent = context.request?.headers.get('user-agent') ?? (req?.headers['user-agent'] as string | undefined);
   return { ip: req?.socket?.remoteAddress, userAgent: userAgent?.slice(0, 512) };
+}
+
+/** A request id the client sent, when well-formed. */
+export const validRequestId = (given: unknown): string | undefined => (typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined);
+
+/** The client's request id when it sent a well-formed one. */
+export function requestIdOf(context: IncomingContext): string | undefined {
+  return validRequestId(context.request?.headers.get('x-request-id'));
 }
 
 /**
@@ -84,8 +92,7 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
           });
         }
       }
-      const given = context.request?.headers.get('x-request-id');
-      const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      const requestId = requestIdOf(context) ?? randomUUID();
       const origin = originOf(context);
       const rateLimitKey =
         principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;

@@ -26,7 +26,9 @@ import {
   type OperationOutcome,
 } from '../subgraphs/kit/events';
 import type { Logger } from '../subgraphs/kit/logger';
-import type { ConsoleGatewayContext } from './auth.plugin';
+import type { IncomingMessage } from 'node:http';
+import { originOf, requestIdOf, tokenOf, type ConsoleGatewayContext } from './auth.plugin';
+import type { RefusalLog } from './refusal-log';
 
 type Args = {
   schema?: GraphQLSchema;
@@ -37,7 +39,21 @@ type Args = {
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DENIED_CODES = new Set(['FORBIDDEN', 'UNAUTHENTICATED']);
+/** Refusals by rule (access, limits, rate limits, trusted documents); other errors are failures. */
+const DENIED_CODES = new Set([
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'PERSISTED_QUERY_ONLY',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_DIRECTIVES',
+  'QUERY_TOO_LARGE',
+  'QUERY_TOO_EXPENSIVE',
+  'VARIABLES_TOO_LARGE',
+  'REQUEST_TOO_LARGE',
+  'BATCH_TOO_LARGE',
+]);
 /** Root fields whose `id` argument is a team's id. */
 const TEAM_BY_ID = /^(team|updateTeam|deleteTeam)$/;
 const MAX_DESCRIPTION = 200;
@@ -108,7 +124,7 @@ function teamOf(fields: FieldNode[], variables: Record<string, unknown>, princip
   return principal?.kind === 'management-key' ? principal.teamId : null;
 }
 
-function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
+export function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
   const p = context.principal;
   const actor: EventActor = {
     ...(p?.kind === 'user' ? { userId: p.userId } : {}),
@@ -119,7 +135,7 @@ function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
   return Object.keys(actor).length ? actor : null;
 }
 
-/** ALLOWED without errors, DENIED when any error is FORBIDDEN or UNAUTHENTICATED, FAILED otherwise. */
+/** ALLOWED without errors, DENIED when any error is a refusal by rule (FORBIDDEN, UNAUTHENTICATED, a limit), FAILED otherwise. */
 export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): { outcome: OperationOutcome; errorCodes: string[] } {
   if (!errors?.length) return { outcome: 'ALLOWED', errorCodes: [] };
   const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
@@ -314,12 +330,39 @@ export class OperationLogPublisher {
 
 const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => !!v && typeof v === 'object' && Symbol.asyncIterator in v;
 
+const EXECUTED = Symbol('operation executed');
+const REFUSAL_RECORDED = Symbol('refusal recorded');
+const PARAMS = Symbol('operation params');
+
+type OperationContext = Partial<ConsoleGatewayContext> & {
+  request?: Request;
+  req?: IncomingMessage;
+  params?: { query?: unknown; operationName?: unknown; variables?: unknown };
+  [EXECUTED]?: boolean;
+  [REFUSAL_RECORDED]?: boolean;
+  [PARAMS]?: { query?: unknown; operationName?: unknown; variables?: unknown };
+};
+
+const errorsOf = (result: unknown): readonly { extensions?: Record<string, unknown> }[] | undefined =>
+  result && typeof result === 'object' && !Array.isArray(result) && !isAsyncIterable(result) ? (result as ExecutionResult).errors : undefined;
+
+/** Keeps each operation's parameters where a refusal can find them, even one refused while reading them. Goes first. */
+export function useOperationParams() {
+  return {
+    onParams({ params, context }: { params: OperationContext['params']; context?: OperationContext }) {
+      if (context) context[PARAMS] = params;
+    },
+  };
+}
+
 /**
  * Records every executed operation and every subscription start once its outcome is known. An
  * operation's result is released only when its record is on the bus (or the wait ran out), so a
  * client never holds an answer the audit log could lose; a subscription's first event likewise.
+ * Operations refused before execution (parse and validation errors, limits, rate limits, trusted
+ * documents, invalid sessions) go to the refusal log, which records those it can attribute.
  */
-export function useOperationLog(publisher: OperationLogPublisher, logger: Logger) {
+export function useOperationLog(publisher: OperationLogPublisher, logger: Logger, refusals?: RefusalLog) {
   const record = async (args: Args, result: unknown): Promise<void> => {
     let entry: GatewayOperationRecord | null;
     try {
@@ -331,11 +374,33 @@ export function useOperationLog(publisher: OperationLogPublisher, logger: Logger
     }
     if (entry) await publisher.record(entry);
   };
+  const refused = async (context: OperationContext | undefined, result: unknown, request?: Request): Promise<void> => {
+    const errors = errorsOf(result);
+    if (!refusals || !context || !errors?.length || context[EXECUTED] || context[REFUSAL_RECORDED]) return;
+    context[REFUSAL_RECORDED] = true;
+    const params = context.params ?? context[PARAMS];
+    // Refused while reading parameters, the context has not been given the request yet.
+    const incoming = { request: context.request ?? request, req: context.req };
+    const origin = originOf(incoming);
+    await refusals.record({
+      query: params?.query,
+      operationName: params?.operationName,
+      variables: params?.variables,
+      principal: context.principal,
+      token: tokenOf(incoming),
+      ip: context.clientIp ?? origin.ip,
+      userAgent: context.userAgent ?? origin.userAgent,
+      requestId: context.requestId ?? requestIdOf(incoming),
+      errors,
+    });
+  };
   return {
     onExecute({ args }: { args: Args }) {
+      (args.contextValue as OperationContext)[EXECUTED] = true;
       return { onExecuteDone: ({ result }: { result: unknown }) => record(args, result) };
     },
     onSubscribe({ args }: { args: Args }) {
+      (args.contextValue as OperationContext)[EXECUTED] = true;
       return {
         onSubscribeResult: ({ result }: { result: unknown }) => {
           const recorded = record(args, result);
@@ -343,6 +408,14 @@ export function useOperationLog(publisher: OperationLogPublisher, logger: Logger
           return isAsyncIterable(result) ? { onNext: () => recorded } : undefined;
         },
       };
+    },
+    // One operation refused during parsing, validation, context building or a rate limit.
+    onExecutionResult({ result, context }: { result: unknown; context: OperationContext }) {
+      return refused(context, result);
+    },
+    // A single operation refused while its parameters were read (it never reached the above).
+    onResultProcess({ result, serverContext, request }: { result: unknown; serverContext?: OperationContext; request: Request }) {
+      return refused(serverContext, result, request);
     },
   };
 }
