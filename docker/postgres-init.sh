@@ -12,18 +12,23 @@ psql --no-psqlrc -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTG
   -v team_password="${TEAM_DB_PASSWORD:?TEAM_DB_PASSWORD is not set}" \
   -v billing_password="${BILLING_DB_PASSWORD:?BILLING_DB_PASSWORD is not set}" \
   -v audit_password="${AUDIT_DB_PASSWORD:?AUDIT_DB_PASSWORD is not set}" \
+  -v audit_retention_password="${AUDIT_RETENTION_DB_PASSWORD:?AUDIT_RETENTION_DB_PASSWORD is not set}" \
   <<'SQL'
 -- psql variables (:'x' literal, :"x" identifier) quote the values, so any password is safe.
 CREATE ROLE identity LOGIN PASSWORD :'identity_password';
 CREATE ROLE team LOGIN PASSWORD :'team_password';
 CREATE ROLE billing LOGIN PASSWORD :'billing_password';
 CREATE ROLE audit LOGIN PASSWORD :'audit_password';
+-- The audit retention job's role: the only one the audit trigger lets delete audit rows (and only
+-- past the retention period). The audit migration grants it what it needs.
+CREATE ROLE audit_retention LOGIN PASSWORD :'audit_retention_password';
 
 -- Only the service roles may connect. CREATE on the database is needed because every
 -- subgraph runs `CREATE SCHEMA IF NOT EXISTS` for its own schema (and for eventbus) at start-up,
 -- and PostgreSQL checks that privilege even when the schema already exists.
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, CREATE ON DATABASE :"db" TO identity, team, billing, audit;
+GRANT CONNECT ON DATABASE :"db" TO audit_retention;
 
 CREATE SCHEMA identity AUTHORIZATION identity;
 CREATE SCHEMA team AUTHORIZATION team;

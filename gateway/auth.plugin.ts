@@ -71,11 +71,19 @@ export function clientIpOf(peer: string | undefined, forwardedFor: string | stri
   return peer;
 }
 
-function originOf(context: IncomingContext, trustedProxies: readonly string[]): { ip?: string; userAgent?: string } {
+export function originOf(context: IncomingContext, trustedProxies: readonly string[]): { ip?: string; userAgent?: string } {
   const req = context.req ?? context.extra?.request;
   const userAgent = context.request?.headers.get('user-agent') ?? (req?.headers['user-agent'] as string | undefined);
   const forwardedFor = context.request?.headers.get('x-forwarded-for') ?? req?.headers['x-forwarded-for'];
   return { ip: clientIpOf(req?.socket?.remoteAddress, forwardedFor, trustedProxies), userAgent: userAgent?.slice(0, 512) };
+}
+
+/** A request id the client sent, when well-formed. */
+export const validRequestId = (given: unknown): string | undefined => (typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined);
+
+/** The client's request id when it sent a well-formed one. */
+export function requestIdOf(context: IncomingContext): string | undefined {
+  return validRequestId(context.request?.headers.get('x-request-id'));
 }
 
 /**
@@ -105,8 +113,7 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
           });
         }
       }
-      const given = context.request?.headers.get('x-request-id');
-      const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+      const requestId = requestIdOf(context) ?? randomUUID();
       const origin = originOf(context, trustedProxies);
       const rateLimitKey =
         principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;

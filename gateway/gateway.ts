@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { HttpError, readRaw } from '../subgraphs/kit/http/body';
 import { WEBHOOK_MAX_BYTES } from '../subgraphs/kit/http/server';
 import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
-import { bearerToken, clientIpOf, tokenOf, useConsoleAuth } from './auth.plugin';
+import { bearerToken, clientIpOf, tokenOf, useConsoleAuth, validRequestId } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
 import { GatewayMetrics, useMetrics } from './metrics';
@@ -26,7 +26,8 @@ import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-li
 import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
 import { InvalidSessionError, lostAccess, PrincipalResolver } from './principal-resolver';
 import { createEventBus } from '../subgraphs/kit/events';
-import { OperationLogPublisher, useOperationLog } from './operation-log';
+import { OperationLogPublisher, useOperationLog, useOperationParams } from './operation-log';
+import { RefusalLog } from './refusal-log';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -57,6 +58,9 @@ export class Gateway {
   private readiness?: { at: number; subgraphs: Record<string, string> };
   /** Publishes the record of every operation to the audit log; absent when no event bus is configured. */
   readonly operationLog?: OperationLogPublisher;
+  /** Records operations refused before execution, where they can be attributed to a team. */
+  readonly refusals?: RefusalLog;
+  private schema?: GraphQLSchema;
   port = 0;
 
   constructor(private readonly config: GatewayConfig) {
@@ -68,12 +72,18 @@ export class Gateway {
     this.rateLimiter = config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 })) : new MemoryRateLimiter();
     this.trustedDocuments = loadTrustedDocuments(config.trustedDocumentsPath);
     if (config.operationLog) {
-      const { eventBus, databaseUrl, batchSize, flushMs } = config.operationLog;
-      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, flushMs });
+      const { eventBus, databaseUrl, batchSize, waitMs } = config.operationLog;
+      this.operationLog = new OperationLogPublisher(createEventBus(eventBus, databaseUrl ?? '', this.logger), this.logger, { batchSize, waitMs });
     } else {
       this.logger.warn('no event bus configured (DATABASE_URL or EVENT_BUS=nats): operations are not recorded in the audit log');
     }
     const operationLog = this.operationLog;
+    if (operationLog) {
+      const resolvePrincipal = (token: string) => principals.resolve(token).catch(() => undefined);
+      this.refusals = new RefusalLog(operationLog, resolvePrincipal, () => this.schema, this.logger);
+      this.refusals.onSkipped = (reason) => this.metrics.refusalsUnrecorded.inc({ reason });
+    }
+    const refusals = this.refusals;
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [
@@ -112,12 +122,13 @@ export class Gateway {
         },
       } as never,
       plugins: () => [
+        ...(operationLog ? [useOperationParams() as never] : []),
         useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens, config.trustedProxies) as never,
         ...(operationLimitPlugins(this.limits, production) as never[]),
         useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
         useErrorCodes(this.logger) as never,
         useMetrics(this.metrics) as never,
-        ...(operationLog ? [useOperationLog(operationLog, this.logger) as never] : []),
+        ...(operationLog ? [useOperationLog(operationLog, this.logger, refusals, config.trustedProxies ?? []) as never] : []),
       ],
     });
     this.http = createServer((req, res) => {
@@ -128,7 +139,7 @@ export class Gateway {
       if (path.startsWith('/webhooks/')) return void this.proxyWebhook(req, res, path);
       if (path === '/export/audit') return void this.proxyExport(req, res);
       const refusal = refuseRequest(req, this.limits.maxBodyBytes);
-      if (refusal) return void refuse(res, refusal);
+      if (refusal) return void this.refuseOperation(req, res, refusal);
       if (req.method === 'POST' && path === GRAPHQL_PATH) return void this.handlePost(req, res);
       return void this.runtime(req, res);
     });
@@ -140,7 +151,7 @@ export class Gateway {
 
   async listen(port = this.config.port, host = this.config.host): Promise<number> {
     // The supergraph must be loaded before the first WebSocket operation arrives.
-    await this.runtime.getSchema();
+    this.schema = await this.runtime.getSchema();
     const runtime = this.runtime;
     type RootValue = { execute: (a: ExecutionArgs) => unknown; subscribe: (a: ExecutionArgs) => unknown };
     this.wsCleanup = useServer(
@@ -162,12 +173,25 @@ export class Gateway {
         execute: (args) => (args.rootValue as RootValue).execute(args) as never,
         subscribe: (args) => (args.rootValue as RootValue).subscribe(args) as never,
         onSubscribe: async (ctx, _id, params) => {
-          if (params.variables && longestString(params.variables) > this.limits.maxVariableStringLength) {
-            return [new GraphQLError('Variables too large', { extensions: { code: 'VARIABLES_TOO_LARGE' } })];
-          }
           const socketPrincipal = this.sockets.get(ctx.extra.socket)?.principal;
+          // Refused before execution: recorded (where attributable) before the client hears of it.
+          const refused = async (errors: readonly GraphQLError[]) => {
+            await this.refusals?.record({
+              query: params.query,
+              operationName: params.operationName,
+              variables: params.variables,
+              principal: socketPrincipal,
+              ip: clientIpOf(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers['x-forwarded-for'], this.config.trustedProxies ?? []),
+              userAgent: (ctx.extra.request.headers['user-agent'] as string | undefined)?.slice(0, 512),
+              errors,
+            });
+            return [...errors];
+          };
+          if (params.variables && longestString(params.variables) > this.limits.maxVariableStringLength) {
+            return refused([new GraphQLError('Variables too large', { extensions: { code: 'VARIABLES_TOO_LARGE' } })]);
+          }
           if (this.config.trustedDocumentsForKeys && socketPrincipal?.kind === 'management-key' && !this.trustedDocuments.has(documentHash(params.query))) {
-            return [new GraphQLError('Only trusted documents are accepted from management keys', { extensions: { code: 'PERSISTED_QUERY_ONLY' } })];
+            return refused([new GraphQLError('Only trusted documents are accepted from management keys', { extensions: { code: 'PERSISTED_QUERY_ONLY' } })]);
           }
           const { schema, execute, subscribe, contextFactory, parse, validate } = runtime.getEnveloped({
             ...ctx,
@@ -179,7 +203,7 @@ export class Gateway {
           try {
             document = parse(params.query);
           } catch (err) {
-            return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+            return refused([err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
           }
           const resolvedSchema = schema ?? (await runtime.getSchema());
           let errors: readonly GraphQLError[];
@@ -187,9 +211,9 @@ export class Gateway {
             errors = validate(resolvedSchema, document);
           } catch (err) {
             // Limits reject by throwing during validation; the client gets them as errors.
-            return [err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+            return refused([err instanceof GraphQLError ? err : new GraphQLError('Invalid operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
           }
-          if (errors.length) return errors;
+          if (errors.length) return refused(errors);
           return {
             schema: resolvedSchema,
             operationName: params.operationName,
@@ -213,6 +237,30 @@ export class Gateway {
     return this.port;
   }
 
+  /** Answers a request refused before GraphQL, once the refusal log has recorded it (if it can be attributed). */
+  private async refuseOperation(req: IncomingMessage, res: ServerResponse, refusal: Refusal, raw?: Buffer): Promise<void> {
+    if (this.refusals && req.method === 'POST') {
+      let body: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = raw ? JSON.parse(raw.toString('utf8')) : undefined;
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
+      } catch {
+        // unreadable: recorded without a document
+      }
+      await this.refusals.record({
+        query: body.query,
+        operationName: body.operationName,
+        variables: body.variables,
+        token: bearerToken(req.headers.authorization),
+        ip: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustedProxies ?? []),
+        userAgent: (req.headers['user-agent'] as string | undefined)?.slice(0, 512),
+        requestId: validRequestId(req.headers['x-request-id']),
+        errors: [{ extensions: { code: refusal.code } }],
+      });
+    }
+    refuse(res, refusal);
+  }
+
   /** Reads the (size-checked) body first, so malformed requests get a clear 400 before GraphQL. */
   private async handlePost(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
@@ -220,11 +268,11 @@ export class Gateway {
       try {
         raw = await readRaw(req, this.limits.maxBodyBytes);
       } catch (err) {
-        if (err instanceof HttpError) return refuse(res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
+        if (err instanceof HttpError) return this.refuseOperation(req, res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
         throw err;
       }
       const refusal = refuseBody(raw, this.limits.maxBatch);
-      if (refusal) return refuse(res, refusal);
+      if (refusal) return this.refuseOperation(req, res, refusal, raw);
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -349,7 +397,7 @@ export class Gateway {
     if (req.method !== 'GET') return void res.writeHead(405, { allow: 'GET', 'content-type': 'application/json' }).end('{"error":"method not allowed"}');
     if (principal === undefined) return void refuse(res, { status: 503, code: 'SERVICE_UNAVAILABLE', message: 'Authentication is unavailable; try again shortly' });
     if (principal === null) {
-      log(401);
+      await log(401);
       return void refuse(res, { status: 401, code: 'UNAUTHENTICATED', message: 'Send a valid bearer token' });
     }
     const assertion = signAssertion({ principal, requestId, ip, userAgent }, this.config.internalAuthSecret);
@@ -357,7 +405,7 @@ export class Gateway {
     res.once('close', () => abort.abort());
     try {
       const upstream = await fetch(new URL(`/export/audit${url.search}`, this.config.subgraphUrls.audit), { headers: { [ASSERTION_HEADER]: assertion }, signal: abort.signal });
-      log(upstream.status);
+      await log(upstream.status);
       res.writeHead(upstream.status, {
         'content-type': upstream.headers.get('content-type') ?? 'application/json',
         ...(upstream.ok ? { 'content-disposition': 'attachment; filename="audit-log.ndjson"', 'cache-control': 'no-store' } : {}),

@@ -24,6 +24,12 @@ export class GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly refusalsUnrecorded = new Counter({
+    name: 'graphql_refusals_unrecorded_total',
+    help: 'Refused operations left out of the audit log: no team to attribute them to, or over the per-team budget',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly openSockets = new Gauge({ name: 'graphql_open_websockets', help: 'Open graphql-ws connections', registers: [this.registry] });
 
   constructor() {

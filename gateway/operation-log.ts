@@ -26,7 +26,9 @@ import {
   type OperationOutcome,
 } from '../subgraphs/kit/events';
 import type { Logger } from '../subgraphs/kit/logger';
-import type { ConsoleGatewayContext } from './auth.plugin';
+import type { IncomingMessage } from 'node:http';
+import { originOf, requestIdOf, tokenOf, type ConsoleGatewayContext } from './auth.plugin';
+import type { RefusalLog } from './refusal-log';
 
 type Args = {
   schema?: GraphQLSchema;
@@ -37,7 +39,21 @@ type Args = {
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DENIED_CODES = new Set(['FORBIDDEN', 'UNAUTHENTICATED']);
+/** Refusals by rule (access, limits, rate limits, trusted documents); other errors are failures. */
+const DENIED_CODES = new Set([
+  'FORBIDDEN',
+  'UNAUTHENTICATED',
+  'RATE_LIMITED',
+  'PERSISTED_QUERY_ONLY',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_DIRECTIVES',
+  'QUERY_TOO_LARGE',
+  'QUERY_TOO_EXPENSIVE',
+  'VARIABLES_TOO_LARGE',
+  'REQUEST_TOO_LARGE',
+  'BATCH_TOO_LARGE',
+]);
 /** Root fields whose `id` argument is a team's id. */
 const TEAM_BY_ID = /^(team|updateTeam|deleteTeam)$/;
 const MAX_DESCRIPTION = 200;
@@ -108,7 +124,7 @@ function teamOf(fields: FieldNode[], variables: Record<string, unknown>, princip
   return principal?.kind === 'management-key' ? principal.teamId : null;
 }
 
-function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
+export function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
   const p = context.principal;
   const actor: EventActor = {
     ...(p?.kind === 'user' ? { userId: p.userId } : {}),
@@ -119,7 +135,7 @@ function actorOf(context: Partial<ConsoleGatewayContext>): EventActor | null {
   return Object.keys(actor).length ? actor : null;
 }
 
-/** ALLOWED without errors, DENIED when any error is FORBIDDEN or UNAUTHENTICATED, FAILED otherwise. */
+/** ALLOWED without errors, DENIED when any error is a refusal by rule (FORBIDDEN, UNAUTHENTICATED, a limit), FAILED otherwise. */
 export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): { outcome: OperationOutcome; errorCodes: string[] } {
   if (!errors?.length) return { outcome: 'ALLOWED', errorCodes: [] };
   const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
@@ -156,30 +172,51 @@ export function describeOperation(
 }
 
 export interface OperationLogOptions {
-  /** Records per published batch. */
+  /** Records per published envelope (one bus write may carry several envelopes). */
   batchSize: number;
-  /** The longest a record waits in memory before its batch is published. */
-  flushMs: number;
+  /**
+   * How long a response waits for its record to be acknowledged while the bus is failing; past
+   * it the response goes out and the record stays buffered, retried until the bus takes it.
+   */
+  waitMs: number;
   /** Records held while the bus is unreachable; beyond this the oldest are dropped (and logged). */
   maxBuffered?: number;
 }
 
+/** Envelopes per bus write; a backlog after an outage drains in several writes. */
+const MAX_ENVELOPES_PER_WRITE = 50;
+
+interface Envelope {
+  event: DomainEvent;
+  records: GatewayOperationRecord[];
+}
+
 /**
- * Collects operation records in memory and publishes them to the event bus in batches, off the
- * request path: `record` only appends to a buffer. A batch leaves the buffer only once the bus
- * acknowledged it; a failed publish is retried with the same event id (the bus and Audit both
- * drop the duplicate). Records not yet acknowledged when the process dies are lost.
+ * Publishes operation records to the event bus with group commit: `record` resolves once the
+ * bus has acknowledged the record, and the gateway answers only then, so a crash after an answer
+ * cannot lose its record. One write is in flight at a time; records arriving meanwhile wait and
+ * all go in the next write, so under load many requests share one bus write and the cost is one
+ * write per flush, not per request. A failed write is retried (with backoff) under the same
+ * envelope ids, which the bus and Audit both deduplicate.
  */
 export class OperationLogPublisher {
-  private buffer: GatewayOperationRecord[] = [];
+  /** Records not yet in an envelope. */
+  private queue: GatewayOperationRecord[] = [];
+  /** Envelopes written at least once but not acknowledged, oldest first. */
+  private unacked: Envelope[] = [];
+  private readonly waiters = new Map<string, (acknowledged: boolean) => void>();
+  private inFlight?: Promise<void>;
   private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
   private retryDelayMs = 100;
   private retryAt = 0;
   private closed = false;
   /** Records dropped because the buffer was full. */
   dropped = 0;
   published = 0;
+  /** Bus writes (each acknowledged write counts once). */
+  writes = 0;
+  /** Responses that went out before their record was acknowledged (the bus was failing). */
+  answeredUnacknowledged = 0;
 
   constructor(
     private readonly bus: EventBus,
@@ -187,98 +224,198 @@ export class OperationLogPublisher {
     private readonly options: OperationLogOptions,
   ) {}
 
-  record(record: GatewayOperationRecord): void {
-    if (this.closed) return;
-    this.buffer.push(record);
+  /**
+   * Queues a record; resolves true once the bus holds it, or false when `waitMs` passed first
+   * (the record stays queued) or it was dropped.
+   */
+  record(record: GatewayOperationRecord): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    const acknowledged = new Promise<boolean>((resolve) => this.waiters.set(record.id, resolve));
+    this.queue.push(record);
     const max = this.options.maxBuffered ?? 100_000;
-    if (this.buffer.length > max) {
-      const excess = this.buffer.length - max;
-      this.buffer.splice(0, excess);
-      this.dropped += excess;
-      this.logger.error({ dropped: excess }, 'operation log buffer full; oldest records dropped');
+    if (this.buffered > max && this.queue.length > 1) {
+      const excess = this.queue.splice(0, Math.min(this.buffered - max, this.queue.length - 1));
+      for (const r of excess) this.settle(r.id, false);
+      this.dropped += excess.length;
+      this.logger.error({ dropped: excess.length }, 'operation log buffer full; oldest records dropped');
     }
-    // While the bus is failing, wait out the backoff instead of retrying on every new record.
-    if (this.buffer.length >= this.options.batchSize && Date.now() >= this.retryAt) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.options.flushMs);
-  }
-
-  /** Publishes everything buffered; resolves when the bus holds it (or a publish failed and a retry is scheduled). */
-  flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = undefined;
-      if (this.buffer.length && !this.timer) this.timer = setTimeout(() => void this.flush(), this.retryDelayMs > 100 ? this.retryDelayMs : this.options.flushMs);
-    });
-    return this.flushing;
-  }
-
-  private pendingEvent?: { event: DomainEvent; count: number };
-
-  private async drain(): Promise<void> {
-    while (this.buffer.length) {
-      // The same envelope (and id) is retried until acknowledged, so a retry cannot duplicate it.
-      this.pendingEvent ??= (() => {
-        const operations = this.buffer.slice(0, this.options.batchSize);
-        const payload: GatewayOperationsRecordedPayload = { operations };
-        const event = createEvent('gateway', { type: EventType.GatewayOperationsRecorded, aggregateId: 'gateway', teamId: null, actor: null, payload }) as unknown as DomainEvent;
-        return { event, count: operations.length };
-      })();
-      try {
-        await this.bus.publish([this.pendingEvent.event]);
-      } catch (err) {
-        this.logger.warn({ err, records: this.buffer.length }, 'could not publish operation records; will retry');
-        this.retryDelayMs = Math.min(5000, this.retryDelayMs * 2);
-        this.retryAt = Date.now() + this.retryDelayMs;
-        return;
+    this.kick();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.options.waitMs)));
+    return Promise.race([acknowledged, waited]).then((ok) => {
+      clearTimeout(timer);
+      if (!ok && this.waiters.has(record.id)) {
+        this.answeredUnacknowledged++;
+        this.logger.warn({ recordId: record.id, requestId: record.requestId }, 'answering before the operation record was acknowledged; it stays queued');
       }
-      const ids = new Set((this.pendingEvent.event.payload as unknown as GatewayOperationsRecordedPayload).operations.map((o) => o.id));
-      this.buffer = this.buffer.filter((r) => !ids.has(r.id));
-      this.published += this.pendingEvent.count;
-      this.pendingEvent = undefined;
-      this.retryDelayMs = 100;
-      this.retryAt = 0;
+      return ok;
+    });
+  }
+
+  private settle(id: string, acknowledged: boolean): void {
+    const resolve = this.waiters.get(id);
+    this.waiters.delete(id);
+    resolve?.(acknowledged);
+  }
+
+  /** Starts a write unless one is in flight (it will pick up what is queued) or the bus is in backoff. */
+  private kick(): void {
+    if (this.inFlight || (!this.queue.length && !this.unacked.length)) return;
+    const wait = this.retryAt - Date.now();
+    if (wait > 0) {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.inFlight = this.write().finally(() => {
+      this.inFlight = undefined;
+      this.kick();
+    });
+  }
+
+  private async write(): Promise<void> {
+    const fresh = this.queue.splice(0);
+    for (let i = 0; i < fresh.length; i += this.options.batchSize) {
+      const records = fresh.slice(i, i + this.options.batchSize);
+      const payload: GatewayOperationsRecordedPayload = { operations: records };
+      const event = createEvent('gateway', { type: EventType.GatewayOperationsRecorded, aggregateId: 'gateway', teamId: null, actor: null, payload }) as unknown as DomainEvent;
+      this.unacked.push({ event, records });
+    }
+    const envelopes = this.unacked.slice(0, MAX_ENVELOPES_PER_WRITE);
+    try {
+      await this.bus.publish(envelopes.map((e) => e.event));
+    } catch (err) {
+      this.logger.warn({ err, records: this.buffered }, 'could not publish operation records; will retry');
+      this.retryDelayMs = Math.min(5000, this.retryDelayMs * 2);
+      this.retryAt = Date.now() + this.retryDelayMs;
+      return;
+    }
+    this.unacked.splice(0, envelopes.length);
+    this.writes++;
+    this.retryDelayMs = 100;
+    this.retryAt = 0;
+    for (const envelope of envelopes) {
+      this.published += envelope.records.length;
+      for (const r of envelope.records) this.settle(r.id, true);
     }
   }
 
+  /** Records queued or written but not yet acknowledged. */
   get buffered(): number {
-    return this.buffer.length;
+    return this.queue.length + this.unacked.reduce((n, e) => n + e.records.length, 0);
   }
 
-  /** Stops accepting records and publishes what is buffered (trying until the deadline). */
+  /** Resolves when nothing is queued (or the deadline passed). */
+  async drain(deadlineMs = 5000): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    while (this.buffered && Date.now() < deadline) {
+      this.kick();
+      await (this.inFlight ?? new Promise((r) => setTimeout(r, Math.min(50, Math.max(0, deadline - Date.now())))));
+    }
+  }
+
+  /** Stops accepting records and publishes what is queued (trying until the deadline). */
   async close(deadlineMs = 5000): Promise<void> {
     this.closed = true;
-    const deadline = Date.now() + deadlineMs;
-    while (this.buffer.length && Date.now() < deadline) {
-      await this.flush();
-      if (this.buffer.length) await new Promise((r) => setTimeout(r, Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now()))));
-    }
+    await this.drain(deadlineMs);
     clearTimeout(this.timer);
-    if (this.buffer.length) this.logger.error({ lost: this.buffer.length }, 'operation records not published before shutdown');
+    this.timer = undefined;
+    if (this.buffered) this.logger.error({ lost: this.buffered }, 'operation records not published before shutdown');
+    for (const id of [...this.waiters.keys()]) this.settle(id, false);
     await this.bus.close();
   }
 }
 
-
 const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> => !!v && typeof v === 'object' && Symbol.asyncIterator in v;
 
-/** Records every executed operation and every subscription start once its outcome is known. */
-export function useOperationLog(publisher: OperationLogPublisher, logger: Logger) {
-  const record = (args: Args, result: unknown) => {
+const EXECUTED = Symbol('operation executed');
+const REFUSAL_RECORDED = Symbol('refusal recorded');
+const PARAMS = Symbol('operation params');
+
+type OperationContext = Partial<ConsoleGatewayContext> & {
+  request?: Request;
+  req?: IncomingMessage;
+  params?: { query?: unknown; operationName?: unknown; variables?: unknown };
+  [EXECUTED]?: boolean;
+  [REFUSAL_RECORDED]?: boolean;
+  [PARAMS]?: { query?: unknown; operationName?: unknown; variables?: unknown };
+};
+
+const errorsOf = (result: unknown): readonly { extensions?: Record<string, unknown> }[] | undefined =>
+  result && typeof result === 'object' && !Array.isArray(result) && !isAsyncIterable(result) ? (result as ExecutionResult).errors : undefined;
+
+/** Keeps each operation's parameters where a refusal can find them, even one refused while reading them. Goes first. */
+export function useOperationParams() {
+  return {
+    onParams({ params, context }: { params: OperationContext['params']; context?: OperationContext }) {
+      if (context) context[PARAMS] = params;
+    },
+  };
+}
+
+/**
+ * Records every executed operation and every subscription start once its outcome is known. An
+ * operation's result is released only when its record is on the bus (or the wait ran out), so a
+ * client never holds an answer the audit log could lose; a subscription's first event likewise.
+ * Operations refused before execution (parse and validation errors, limits, rate limits, trusted
+ * documents, invalid sessions) go to the refusal log, which records those it can attribute.
+ */
+export function useOperationLog(publisher: OperationLogPublisher, logger: Logger, refusals?: RefusalLog, trustedProxies: readonly string[] = []) {
+  const record = async (args: Args, result: unknown): Promise<void> => {
+    let entry: GatewayOperationRecord | null;
     try {
       const errors = isAsyncIterable(result) ? undefined : (result as ExecutionResult | undefined)?.errors;
-      const entry = describeOperation(args, errors);
-      if (entry) publisher.record(entry);
+      entry = describeOperation(args, errors);
     } catch (err) {
       logger.error({ err }, 'could not record operation');
+      return;
     }
+    if (entry) await publisher.record(entry);
+  };
+  const refused = async (context: OperationContext | undefined, result: unknown, request?: Request): Promise<void> => {
+    const errors = errorsOf(result);
+    if (!refusals || !context || !errors?.length || context[EXECUTED] || context[REFUSAL_RECORDED]) return;
+    context[REFUSAL_RECORDED] = true;
+    const params = context.params ?? context[PARAMS];
+    // Refused while reading parameters, the context has not been given the request yet.
+    const incoming = { request: context.request ?? request, req: context.req };
+    const origin = originOf(incoming, trustedProxies);
+    await refusals.record({
+      query: params?.query,
+      operationName: params?.operationName,
+      variables: params?.variables,
+      principal: context.principal,
+      token: tokenOf(incoming),
+      ip: context.clientIp ?? origin.ip,
+      userAgent: context.userAgent ?? origin.userAgent,
+      requestId: context.requestId ?? requestIdOf(incoming),
+      errors,
+    });
   };
   return {
     onExecute({ args }: { args: Args }) {
+      (args.contextValue as OperationContext)[EXECUTED] = true;
       return { onExecuteDone: ({ result }: { result: unknown }) => record(args, result) };
     },
     onSubscribe({ args }: { args: Args }) {
-      return { onSubscribeResult: ({ result }: { result: unknown }) => record(args, result) };
+      (args.contextValue as OperationContext)[EXECUTED] = true;
+      return {
+        onSubscribeResult: ({ result }: { result: unknown }) => {
+          const recorded = record(args, result);
+          // The hook itself is not awaited; holding back the first event is.
+          return isAsyncIterable(result) ? { onNext: () => recorded } : undefined;
+        },
+      };
+    },
+    // One operation refused during parsing, validation, context building or a rate limit.
+    onExecutionResult({ result, context }: { result: unknown; context: OperationContext }) {
+      return refused(context, result);
+    },
+    // A single operation refused while its parameters were read (it never reached the above).
+    onResultProcess({ result, serverContext, request }: { result: unknown; serverContext?: OperationContext; request: Request }) {
+      return refused(serverContext, result, request);
     },
   };
 }

@@ -7,6 +7,8 @@
  *   npm run audit:retention
  *
  * Reads the same configuration as the Audit subgraph (DATABASE_URL or AUDIT_DATABASE_URL, ...).
+ * Audit events are deleted through AUDIT_RETENTION_DATABASE_URL, as the audit_retention role
+ * (outside production: DATABASE_URL with that user name); the application's role cannot delete them.
  */
 import 'reflect-metadata';
 import { loadSubgraphConfig } from '../subgraphs/kit/config';

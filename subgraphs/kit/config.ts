@@ -59,6 +59,12 @@ export interface SubgraphConfig {
   otlpEndpoint?: string;
   /** Audit only: how many days audit events are kept. */
   auditRetentionDays?: number;
+  /**
+   * Audit only: the connection the retention job deletes through (AUDIT_RETENTION_DATABASE_URL),
+   * as the `audit_retention` role or a member of it. Outside production it defaults to the
+   * subgraph's own URL with that user name (the migration creates the role where it may).
+   */
+  auditRetentionDatabaseUrl?: string;
   /** Audit only: whether API request logs keep the request and response bodies (AUDIT_REQUEST_BODIES). */
   auditRequestBodies?: boolean;
   /** Billing rules (Billing only; the defaults when absent). */
@@ -202,6 +208,17 @@ function parseOrThrow<T extends z.ZodType>(schema: T, env: Environment, what: st
   return parsed.data;
 }
 
+/** The role audit retention deletes as; the audit trigger lets no other role delete. */
+export const AUDIT_RETENTION_ROLE = 'audit_retention';
+
+/** Development and tests: the subgraph's database URL, connecting as the retention role (no password). */
+export function auditRetentionUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.username = AUDIT_RETENTION_ROLE;
+  url.password = '';
+  return url.toString();
+}
+
 export function loadSubgraphConfig(name: SubgraphName, env: Environment): SubgraphConfig {
   const upper = name.toUpperCase();
   const schema = z.object({
@@ -219,6 +236,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).default(365),
     AUDIT_REQUEST_BODIES: z.enum(['true', 'false']).default('false'),
+    AUDIT_RETENTION_DATABASE_URL: z.string().optional(),
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
     PUBLIC_ACCOUNTS_URL: z.string().url().default('http://localhost:3000/account'),
@@ -227,6 +245,10 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
   const databaseUrl = (base[`${upper}_DATABASE_URL`] as string | undefined) ?? (base.DATABASE_URL as string | undefined);
   if (!databaseUrl) throw new Error(`Invalid ${name} configuration: DATABASE_URL or ${upper}_DATABASE_URL is required`);
+  const retentionUrl = base.AUDIT_RETENTION_DATABASE_URL as string | undefined;
+  if (name === 'audit' && !retentionUrl && base.NODE_ENV === 'production') {
+    throw new Error('Invalid audit configuration: AUDIT_RETENTION_DATABASE_URL is required in production (the retention job’s own role)');
+  }
   return {
     name,
     env: base.NODE_ENV as SubgraphConfig['env'],
@@ -241,7 +263,13 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
-    ...(name === 'audit' ? { auditRetentionDays: base.AUDIT_RETENTION_DAYS as number, auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true' } : {}),
+    ...(name === 'audit'
+      ? {
+          auditRetentionDays: base.AUDIT_RETENTION_DAYS as number,
+          auditRequestBodies: base.AUDIT_REQUEST_BODIES === 'true',
+          auditRetentionDatabaseUrl: retentionUrl ?? auditRetentionUrl(databaseUrl),
+        }
+      : {}),
     ...(name === 'identity'
       ? {
           identitySecretKey: base.IDENTITY_SECRET_KEY as string | undefined,
@@ -285,7 +313,7 @@ export interface GatewayConfig {
    * Where the gateway publishes its record of every operation for the audit log: the same bus
    * the subgraphs use (NATS, or PostgreSQL through `databaseUrl`). Absent: nothing is recorded.
    */
-  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; flushMs: number };
+  operationLog?: { eventBus: EventBusConfig; databaseUrl?: string; batchSize: number; waitMs: number };
 }
 
 export function loadGatewayConfig(env: Environment): GatewayConfig {
@@ -326,7 +354,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
       .pipe(z.array(z.string().min(32, 'each of USAGE_REPORTER_TOKENS must be at least 32 characters'))),
     DATABASE_URL: z.string().optional(),
     OPERATION_LOG_BATCH: z.coerce.number().int().min(1).max(1000).default(100),
-    OPERATION_LOG_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+    OPERATION_LOG_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   });
   const c = parseOrThrow(schema, env, 'gateway');
   const bus = parseOrThrow(eventBusSchema, env, 'gateway event bus');
@@ -365,7 +393,7 @@ export function loadGatewayConfig(env: Environment): GatewayConfig {
           eventBus: { kind: bus.EVENT_BUS, natsUrl: bus.NATS_URL, natsStream: bus.NATS_STREAM },
           databaseUrl: c.DATABASE_URL,
           batchSize: c.OPERATION_LOG_BATCH,
-          flushMs: c.OPERATION_LOG_FLUSH_MS,
+          waitMs: c.OPERATION_LOG_WAIT_MS,
         }
       : undefined,
   };

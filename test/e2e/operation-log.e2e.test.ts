@@ -1,4 +1,4 @@
-import { AddTeamMemberDocument, AuditLogDocument, TeamApiKeysDocument, UpdateTeamDocument, VerifyAuditLogDocument } from '../operations/generated';
+import { AddTeamMemberDocument, AuditLogDocument, CreateManagementKeyDocument, TeamApiKeysDocument, UpdateTeamDocument, VerifyAuditLogDocument } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
@@ -23,6 +23,8 @@ afterAll(async () => {
 
 interface Row {
   event_id: string;
+  team_id?: string | null;
+  actor_api_key_id?: string | null;
   description: string;
   outcome: string;
   actor_user_id: string | null;
@@ -97,5 +99,99 @@ describe('operations recorded by the gateway', () => {
     expect(new Set(after.map((r) => r.event_id)).size).toBe(after.length);
     expect(after.length).toBeGreaterThanOrEqual(before.length);
     expect((await admin.client.data(VerifyAuditLogDocument, { teamId })).verifyAuditLog).toMatchObject({ ok: true, firstBreak: null });
+  });
+});
+
+/** Anything, as a client may send it: the typed client cannot send broken documents. */
+async function post(body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; code?: string }> {
+  const response = await fetch(graph.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'refusal-test/1', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const json = (await response.json().catch(() => ({}))) as { errors?: { extensions?: { code?: string } }[] };
+  return { status: response.status, code: json.errors?.[0]?.extensions?.code };
+}
+
+const byRequestIds = async (requestIds: string[]): Promise<Row[]> =>
+  graph.apps.audit.infra.dataSource.query(
+    `SELECT event_id, team_id, description, outcome, actor_user_id, actor_api_key_id, actor_ip, actor_user_agent, payload FROM audit.audit_events
+     WHERE event_type = 'gateway.operation' AND payload->>'requestId' = ANY($1)`,
+    [requestIds],
+  );
+
+const metric = async (reason: string): Promise<number> => {
+  const text = await (await fetch(graph.url.replace('/graphql', '/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`graphql_refusals_unrecorded_total{reason="${reason}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+};
+
+describe('operations refused before execution', () => {
+  it('records an invalid document, an over-limit one and an invalid session against the team they name, with the actor', async () => {
+    const teamId = admin.personalTeamId;
+    const bearer = { authorization: `Bearer ${admin.token}` };
+    const aliases = Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ');
+    expect(await post({ query: 'query Bad($id: ID!) { team(id: $id) { id nope } }', operationName: 'Bad', variables: { id: teamId } }, { ...bearer, 'x-request-id': 'ref-invalid-01' })).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(await post({ query: `query Wide($id: ID!) { team(id: $id) { ${aliases} } }`, variables: { id: teamId } }, { ...bearer, 'x-request-id': 'ref-aliases-01' })).toMatchObject({ code: 'TOO_MANY_ALIASES' });
+    expect(await post({ query: 'query Keys($id: ID!) { team(id: $id) { apiKeys { id } } }', variables: { id: teamId } }, { authorization: 'Bearer not-a-session', 'x-request-id': 'ref-unauth-01' })).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+
+    const rows = await eventually(async () => {
+      const r = await byRequestIds(['ref-invalid-01', 'ref-aliases-01', 'ref-unauth-01']);
+      if (r.length < 3) throw new Error('not all recorded yet');
+      return r;
+    });
+    const of = (id: string) => rows.filter((r) => r.payload.requestId === id);
+    expect(of('ref-invalid-01')).toEqual([expect.objectContaining({ team_id: teamId, description: 'GetTeam', outcome: 'FAILED', actor_user_id: admin.id, actor_user_agent: 'refusal-test/1' })]);
+    expect(of('ref-invalid-01')[0].payload).toMatchObject({ operationName: 'Bad', errorCodes: ['GRAPHQL_VALIDATION_FAILED'] });
+    expect(of('ref-aliases-01')).toEqual([expect.objectContaining({ team_id: teamId, description: 'GetTeam', outcome: 'DENIED', actor_user_id: admin.id })]);
+    expect(of('ref-aliases-01')[0].payload.errorCodes).toEqual(['TOO_MANY_ALIASES']);
+    expect(of('ref-unauth-01')).toEqual([
+      expect.objectContaining({ team_id: teamId, description: 'ListApiKeys', outcome: 'DENIED', actor_user_id: null, actor_ip: expect.stringMatching(/127\.0\.0\.1/) }),
+    ]);
+    expect(of('ref-unauth-01')[0].payload.errorCodes).toEqual(['UNAUTHENTICATED']);
+    expect((await admin.client.data(VerifyAuditLogDocument, { teamId })).verifyAuditLog).toMatchObject({ ok: true });
+  });
+
+  it('records a management key’s untrusted document as DENIED in the key’s team, with the key as actor', async () => {
+    const teamId = admin.personalTeamId;
+    const created = (await admin.client.data(CreateManagementKeyDocument, { teamId, name: 'refusals', scopes: ['audit:read'] })).createManagementKey;
+    expect(await post({ query: '{ me { id } }' }, { authorization: `Bearer ${created.secret}`, 'x-request-id': 'ref-untrusted-01' })).toMatchObject({ code: 'PERSISTED_QUERY_ONLY' });
+    expect(await post('{"query": "{ me { id ', { authorization: `Bearer ${created.secret}`, 'x-request-id': 'ref-badjson-01' })).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    const rows = await eventually(async () => {
+      const r = await byRequestIds(['ref-untrusted-01', 'ref-badjson-01']);
+      if (r.length < 2) throw new Error('not recorded yet');
+      return r;
+    });
+    const of = (id: string) => rows.find((r) => r.payload.requestId === id);
+    expect(of('ref-untrusted-01')).toMatchObject({ team_id: teamId, outcome: 'DENIED', actor_api_key_id: created.managementKey.id, payload: { errorCodes: ['PERSISTED_QUERY_ONLY'] } });
+    expect(of('ref-badjson-01')).toMatchObject({ team_id: teamId, description: 'InvalidOperation', outcome: 'FAILED', actor_api_key_id: created.managementKey.id });
+  });
+
+  it('records nothing for a refusal that names no team, and counts it instead', async () => {
+    const before = await metric('no-team');
+    const bearer = { authorization: `Bearer ${admin.token}` };
+    expect(await post({ query: '{ me { id ' }, { ...bearer, 'x-request-id': 'ref-noteam-01' })).toMatchObject({ code: 'GRAPHQL_PARSE_FAILED' });
+    expect(await post({ query: '{ me { nope } }' }, { 'x-request-id': 'ref-noteam-02' })).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(await post('not json', { 'x-request-id': 'ref-noteam-03' })).toMatchObject({ status: 400 });
+    expect(await metric('no-team')).toBeGreaterThanOrEqual(before + 3);
+    // A recorded refusal sent after them arrives; the unattributed ones never do.
+    await post({ query: '{ team(id: "' + admin.personalTeamId + '") { nope } }' }, { ...bearer, 'x-request-id': 'ref-noteam-marker' });
+    await eventually(async () => {
+      if ((await byRequestIds(['ref-noteam-marker'])).length === 0) throw new Error('marker not recorded yet');
+    });
+    expect(await byRequestIds(['ref-noteam-01', 'ref-noteam-02', 'ref-noteam-03'])).toEqual([]);
+  });
+
+  it('records at most its budget of refusals per team per minute, however many are sent', async () => {
+    const teamId = member.personalTeamId;
+    const bearer = { authorization: `Bearer ${member.token}` };
+    const before = await metric('over-budget');
+    const ids = Array.from({ length: 75 }, (_, i) => `ref-flood-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await post({ query: `{ team(id: "${teamId}") { nope } }` }, { ...bearer, 'x-request-id': id });
+    await eventually(async () => {
+      if ((await byRequestIds(ids)).length < 60) throw new Error('not recorded yet');
+    });
+    expect(await byRequestIds(ids)).toHaveLength(60);
+    expect(await metric('over-budget')).toBeGreaterThanOrEqual(before + 15);
   });
 });

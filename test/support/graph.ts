@@ -124,7 +124,7 @@ export async function startGraph(
     corsOrigins: options.corsOrigins,
     trustedProxies: options.trustedProxies,
     usageReporterTokens: [usageReporterToken],
-    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, flushMs: 50 } : undefined,
+    operationLog: options.operationLog ? { eventBus: options.eventBus ?? { kind: 'postgres' }, databaseUrl: db.url, batchSize: 20, waitMs: 5000 } : undefined,
   });
   await gateway.listen();
   return {

@@ -4,21 +4,33 @@ import { Session } from '../../kit/session';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { AuditServices } from '../audit.context';
 import { auditSubgraph } from '../audit.subgraph';
-import { AuditEventRepository } from './audit-event.repository';
+import type { DataSource } from 'typeorm';
+import { auditRetentionUrl } from '../../kit/config';
+import { createDataSource } from '../../kit/database';
+import { AuditRetentionRepository } from './audit-retention.repository';
 import { AuditRetentionService } from './audit-retention.service';
 import type { AuditEventConnectionType, AuditEventType } from './audit-event.types';
 import { UnitOfWork } from '../../kit/transaction';
 
 let audit: StartedSubgraph<AuditServices>;
+/** Connected as the retention role, as the retention job is. */
+let retentionDb: DataSource;
 
 beforeAll(async () => {
   audit = await startSubgraph(auditSubgraph, { app: { consumers: false, relay: false } });
+  retentionDb = createDataSource({ url: auditRetentionUrl(audit.db.url), schema: 'audit', entities: [], migrations: [] }).dataSource;
+  await retentionDb.initialize();
 });
 
 afterAll(async () => {
+  await retentionDb?.destroy();
   await audit?.stop();
 });
 
+const retentionJob = (days: number, now: () => Date, batch?: number) =>
+  new AuditRetentionService(new AuditRetentionRepository(new UnitOfWork(db()), retentionDb), days, now, batch);
+
+const DAY = 24 * 60 * 60 * 1000;
 const services = () => audit.app.services;
 const db = () => audit.app.infra.dataSource;
 const adminOf = (teamId: string, userId = randomUUID()) => new Session({ kind: 'user', userId, sessionId: 's', memberships: [{ teamId, role: 'ADMIN' }] });
@@ -233,17 +245,64 @@ describe('immutable audit rows', () => {
     await expect(db().query('TRUNCATE audit.audit_events')).rejects.toThrow(/cannot be changed or deleted/);
     expect(await db().query('SELECT 1 FROM audit.audit_events WHERE event_id = $1', [event.id])).toHaveLength(1);
   });
+
+  it('refuses the application’s role even an event past the period, whatever session settings it sets', async () => {
+    const teamId = randomUUID();
+    const [old] = await recordMany(teamId, 1, { occurredAt: new Date(Date.now() - 3 * 365 * DAY) });
+    for (const setting of [`SELECT set_config('audit.retention', 'on', true)`, `SET LOCAL audit.retention = 'on'`, `SET LOCAL session_replication_role = 'origin'`]) {
+      await expect(
+        db().transaction(async (tx) => {
+          await tx.query(setting);
+          await tx.query('DELETE FROM audit.audit_events WHERE event_id = $1', [old.id]);
+        }),
+      ).rejects.toThrow(/cannot be changed or deleted/);
+    }
+    await expect(
+      db().transaction(async (tx) => {
+        await tx.query(`SELECT set_config('audit.retention', 'on', true)`);
+        await tx.query(`UPDATE audit.audit_events SET outcome = 'DENIED' WHERE event_id = $1`, [old.id]);
+      }),
+    ).rejects.toThrow(/cannot be changed or deleted/);
+    expect(await db().query('SELECT outcome FROM audit.audit_events WHERE event_id = $1', [old.id])).toEqual([{ outcome: 'ALLOWED' }]);
+  });
+});
+
+describe('the retention role', () => {
+  it('deletes an event past the retention period', async () => {
+    await retentionJob(30, () => new Date()).run(); // records the 30-day period
+    const [old] = await recordMany(randomUUID(), 1, { occurredAt: new Date(Date.now() - 40 * DAY) });
+    const [, deleted] = await retentionDb.query('DELETE FROM audit.audit_events WHERE event_id = $1', [old.id]);
+    expect(deleted).toBe(1);
+  });
+
+  it('cannot delete an event still inside the retention period', async () => {
+    await retentionJob(30, () => new Date()).run();
+    const [recent] = await recordMany(randomUUID(), 1, { occurredAt: new Date(Date.now() - 20 * DAY) });
+    await expect(retentionDb.query('DELETE FROM audit.audit_events WHERE event_id = $1', [recent.id])).rejects.toThrow(/only after the retention period/);
+    expect(await db().query('SELECT 1 FROM audit.audit_events WHERE event_id = $1', [recent.id])).toHaveLength(1);
+  });
+
+  it('cannot update an event, old or new, nor truncate', async () => {
+    const [old] = await recordMany(randomUUID(), 1, { occurredAt: new Date(Date.now() - 3 * 365 * DAY) });
+    await expect(retentionDb.query(`UPDATE audit.audit_events SET outcome = 'DENIED' WHERE event_id = $1`, [old.id])).rejects.toThrow(/permission denied/);
+    await expect(retentionDb.query('TRUNCATE audit.audit_events')).rejects.toThrow(/permission denied/);
+    expect(await db().query('SELECT outcome FROM audit.audit_events WHERE event_id = $1', [old.id])).toEqual([{ outcome: 'ALLOWED' }]);
+  });
+
+  it('cannot shorten the retention period it is held to, nor move a chain’s head', async () => {
+    await expect(retentionDb.query('UPDATE audit.retention_policy SET keep_days = 1')).rejects.toThrow(/permission denied/);
+    await expect(retentionDb.query('UPDATE audit.audit_chains SET head_position = 0')).rejects.toThrow(/permission denied/);
+  });
 });
 
 describe('retention', () => {
-  const DAY = 24 * 60 * 60 * 1000;
 
   it('deletes events older than the period, keeps the rest verifiable, and does nothing more when run again', async () => {
     const teamId = randomUUID();
     const now = new Date();
     const old = await recordMany(teamId, 3, { occurredAt: new Date(now.getTime() - 40 * DAY) });
     const recent = await recordMany(teamId, 2, { occurredAt: new Date(now.getTime() - 10 * DAY) });
-    const retention = new AuditRetentionService(new AuditEventRepository(new UnitOfWork(db())), 30, () => now, 2);
+    const retention = retentionJob(30, () => now, 2);
 
     const first = await retention.run();
     expect(first.deleted).toBeGreaterThanOrEqual(3);
@@ -262,7 +321,7 @@ describe('retention', () => {
     await recordMany(teamId, 1, { occurredAt: new Date(now.getTime() - 40 * DAY) });
     const [young] = await recordMany(teamId, 1, { occurredAt: new Date(now.getTime() - 1 * DAY) });
     const [lateOld] = await recordMany(teamId, 1, { occurredAt: new Date(now.getTime() - 50 * DAY) });
-    await new AuditRetentionService(new AuditEventRepository(new UnitOfWork(db())), 30, () => now).run();
+    await retentionJob(30, () => now).run();
     expect(ids(await services().audit.search(adminOf(teamId), teamId))).toEqual([lateOld.id, young.id]);
     expect((await services().audit.verify(adminOf(teamId), teamId)).ok).toBe(true);
   });
@@ -272,7 +331,7 @@ describe('retention', () => {
     const now = new Date();
     await recordMany(teamId, 2, { occurredAt: new Date(now.getTime() - 40 * DAY) });
     const kept = await recordMany(teamId, 3);
-    await new AuditRetentionService(new AuditEventRepository(new UnitOfWork(db())), 30, () => now).run();
+    await retentionJob(30, () => now).run();
     await tamper('DELETE FROM audit.audit_events WHERE event_id = $1', [kept[0].id]);
     expect((await services().audit.verify(adminOf(teamId), teamId)).firstBreak).toMatchObject({ position: 4n, reason: 'MISSING_EVENTS' });
   });
