@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface RunningPostgres {
   url: (database?: string) => string;
@@ -93,6 +93,8 @@ export async function startEmbeddedPostgres(options: {
   const { postgres, initdb } = binaries();
   const ids = runAs();
   const port = options.port ?? (await freePort());
+  // Parents stay traversable: when PostgreSQL runs as its own OS user it must reach its directory.
+  mkdirSync(dirname(options.dir), { recursive: true });
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   if (ids.uid !== undefined) chownSync(options.dir, ids.uid, ids.gid!);
 

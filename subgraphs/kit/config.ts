@@ -62,7 +62,7 @@ export interface SubgraphConfig {
   /**
    * Audit only: the connection the retention job deletes through (AUDIT_RETENTION_DATABASE_URL),
    * as the `audit_retention` role or a member of it. Outside production it defaults to the
-   * subgraph's own URL with that user name (the migration creates the role where it may).
+   * subgraph's own URL acting as that role (the migration creates the role where it may).
    */
   auditRetentionDatabaseUrl?: string;
   /** Audit only: whether API request logs keep the request and response bodies (AUDIT_REQUEST_BODIES). */
@@ -211,11 +211,14 @@ function parseOrThrow<T extends z.ZodType>(schema: T, env: Environment, what: st
 /** The role audit retention deletes as; the audit trigger lets no other role delete. */
 export const AUDIT_RETENTION_ROLE = 'audit_retention';
 
-/** Development and tests: the subgraph's database URL, connecting as the retention role (no password). */
+/**
+ * Development and tests: the subgraph's own connection, acting as the retention role from the
+ * start (`-c role=…`, the same check as SET ROLE: the login role must be a member, as a
+ * superuser is). Works whatever the server's authentication, the embedded one's passwords included.
+ */
 export function auditRetentionUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
-  url.username = AUDIT_RETENTION_ROLE;
-  url.password = '';
+  url.searchParams.set('options', `-c role=${AUDIT_RETENTION_ROLE}`);
   return url.toString();
 }
 

@@ -27,9 +27,9 @@ describe('configuration', () => {
     expect(() => loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret, AUDIT_RETENTION_DAYS: '0' })).toThrow(/AUDIT_RETENTION_DAYS/);
   });
 
-  it('gives audit retention its own connection: required in production, else the audit_retention user on the same database', () => {
+  it('gives audit retention its own connection: required in production, else the same connection acting as audit_retention', () => {
     const dev = loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://app:pw@h:5432/db', INTERNAL_AUTH_SECRET: secret });
-    expect(dev.auditRetentionDatabaseUrl).toBe('postgres://audit_retention@h:5432/db');
+    expect(dev.auditRetentionDatabaseUrl).toBe('postgres://app:pw@h:5432/db?options=-c+role%3Daudit_retention');
     const given = loadSubgraphConfig('audit', { DATABASE_URL: 'postgres://x/db', AUDIT_RETENTION_DATABASE_URL: 'postgres://r:pw@h/db', INTERNAL_AUTH_SECRET: secret });
     expect(given.auditRetentionDatabaseUrl).toBe('postgres://r:pw@h/db');
     expect(() => loadSubgraphConfig('audit', { NODE_ENV: 'production', DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret })).toThrow(/AUDIT_RETENTION_DATABASE_URL/);

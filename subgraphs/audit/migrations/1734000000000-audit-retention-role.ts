@@ -25,8 +25,9 @@ export class AuditRetentionRole1734000000000 implements MigrationInterface {
       BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'audit_retention') THEN
           BEGIN
-            -- No password: it can log in only where pg_hba trusts the connection (development, tests).
-            CREATE ROLE audit_retention LOGIN;
+            -- No login: in development and tests the job's connection becomes it (-c role=…);
+            -- production creates it beforehand with a password (docker/postgres-init.sh).
+            CREATE ROLE audit_retention NOLOGIN;
           EXCEPTION
             WHEN duplicate_object OR unique_violation THEN NULL; -- another database's migration created it just now
             WHEN insufficient_privilege THEN
