@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, EventType, type DomainEvent, type EventConsumer } from '../../kit/events';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { TeamServices } from '../team.context';
+import { TeamDirectoryVerified1733300000000 } from '../migrations/1733300000000-team-directory-verified';
 import { teamSubgraph } from '../team.subgraph';
 import { DirectoryConsumer } from './directory.consumer';
 import { EmailVerifiedConsumer } from './email-verified.consumer';
@@ -98,5 +99,23 @@ describe("Team's directory of accounts", () => {
     await applyOnce(verifications(), verifiedC);
     await applyAgain(verifications(), verifiedC);
     expect(await entry(userId)).toEqual([{ email: c, verified: true }]);
+  });
+
+  it('treats the addresses recorded before verification existed as verified, as Identity does', async () => {
+    const userId = randomUUID();
+    const migration = new TeamDirectoryVerified1733300000000();
+    const q = team.app.infra.dataSource.createQueryRunner();
+    await q.startTransaction();
+    try {
+      await migration.down(q);
+      await q.query(`INSERT INTO team.user_directory (user_id, email) VALUES ($1, $2)`, [userId, `before.${userId}@example.com`]);
+      await migration.up(q);
+      const rows = await q.query(`SELECT email_verified, email_as_of = created_at AS as_of_recorded FROM team.user_directory WHERE user_id = $1`, [userId]);
+      expect(rows).toEqual([{ email_verified: true, as_of_recorded: true }]);
+    } finally {
+      // Leaves this test's database as the migrations made it.
+      await q.rollbackTransaction();
+      await q.release();
+    }
   });
 });
