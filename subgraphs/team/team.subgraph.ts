@@ -35,6 +35,7 @@ import { TeamMembersDomains1732900000000 } from './migrations/1732900000000-team
 import { MembershipRepository } from './member/membership.repository';
 import { TeamMemberResolver } from './member/team-member.resolver';
 import { TeamInitial1732800000000 } from './migrations/1732800000000-team-initial';
+import { TeamDirectoryVerified1733300000000 } from './migrations/1733300000000-team-directory-verified';
 import { PersonalTeamConsumer } from './personal-team/personal-team.consumer';
 import type { TeamLoaders, TeamServices } from './team.context';
 import { TeamEntity } from './team/team.entity';
@@ -47,7 +48,7 @@ import { TeamUserResolver, teamReferences } from './user/user.resolver';
 export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   name: 'team',
   entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity, ApiKeyEntity, ManagementKeyEntity],
-  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001, TeamManagementKeys1732900000002],
+  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001, TeamManagementKeys1732900000002, TeamDirectoryVerified1733300000000],
   schema: {
     resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver, ApiKeyResolver, TeamApiKeysResolver, ManagementKeyResolver],
     referenceResolvers: teamReferences,

@@ -17,7 +17,7 @@ import type { VerifyResult } from '../../subgraphs/team/api-key/api-key-verifier
 import type { TeamServices } from '../../subgraphs/team/team.context';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 import { callInternal } from '../support/internal';
 
@@ -38,7 +38,7 @@ const code = (result: { errors?: readonly { extensions?: Record<string, unknown>
 
 async function teamWithMember(): Promise<{ admin: SignedUpUser; member: SignedUpUser; teamId: string }> {
   const admin = await signUpUserWithTeam(anonymous);
-  const member = await signUpUserWithTeam(anonymous);
+  const member = await signUpVerifiedUserWithTeam(anonymous, graph);
   const teamId = (await admin.client.data(CreateTeamDocument, { input: { name: 'Keys' } })).createTeam.id;
   await admin.client.data(AddTeamMemberDocument, { teamId, email: member.email });
   return { admin, member, teamId };

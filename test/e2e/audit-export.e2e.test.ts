@@ -1,7 +1,7 @@
 import { AddTeamMemberDocument, UpdateTeamDocument } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   graph = await startGraph({ operationLog: true });
   anonymous = new GraphClient(graph.url);
   admin = await signUpUserWithTeam(anonymous);
-  member = await signUpUserWithTeam(anonymous);
+  member = await signUpVerifiedUserWithTeam(anonymous, graph);
   otherAdmin = await signUpUserWithTeam(anonymous);
   await admin.client.data(AddTeamMemberDocument, { teamId: admin.personalTeamId, email: member.email });
 });

@@ -13,7 +13,7 @@ import {
 } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam } from '../support/factories';
+import { signUpUserWithTeam, signUpVerifiedUserWithTeam } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -79,7 +79,7 @@ describe('management keys', () => {
 
   it('are created by Admins only, and stop working once revoked', async () => {
     const { admin, teamId, keyId, partner } = await partnerSetup(['api-keys:read']);
-    const member = await signUpUserWithTeam(anonymous);
+    const member = await signUpVerifiedUserWithTeam(anonymous, graph);
     await admin.client.data(AddTeamMemberDocument, { teamId, email: member.email });
     expect(code(await member.client.request(CreateManagementKeyDocument, { teamId, name: 'mine', scopes: ['audit:read'] }))).toBe('FORBIDDEN');
     expect(code(await admin.client.request(CreateManagementKeyDocument, { teamId, name: 'bad', scopes: ['everything'] }))).toBe('BAD_USER_INPUT');

@@ -1,7 +1,7 @@
 import { AddTeamMemberDocument, AuditLogDocument, CreateManagementKeyDocument, TeamApiKeysDocument, UpdateTeamDocument, VerifyAuditLogDocument } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   graph = await startGraph({ operationLog: true });
   anonymous = new GraphClient(graph.url);
   admin = await signUpUserWithTeam(anonymous);
-  member = await signUpUserWithTeam(anonymous);
+  member = await signUpVerifiedUserWithTeam(anonymous, graph);
   await admin.client.data(AddTeamMemberDocument, { teamId: admin.personalTeamId, email: member.email });
 });
 

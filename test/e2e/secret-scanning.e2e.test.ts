@@ -6,7 +6,7 @@ import { generateApiKey } from '../../subgraphs/team/api-key/api-key-format';
 import type { VerifyResult } from '../../subgraphs/team/api-key/api-key-verifier';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 import { callInternal } from '../support/internal';
 
@@ -56,7 +56,7 @@ async function teamKey(admin: SignedUpUser): Promise<{ teamId: string; id: strin
 
 describe('GitHub Secret Scanning reports', () => {
   it('disables a reported key of ours at once, mails its team, and answers true_positive', async () => {
-    const admin = await signUpUserWithTeam(anonymous);
+    const admin = await signUpVerifiedUserWithTeam(anonymous, graph);
     const key = await teamKey(admin);
     const stranger = generateApiKey();
     const { status, body } = await report([
@@ -107,12 +107,12 @@ describe('GitHub Secret Scanning reports', () => {
   });
 
   it("mails each team's Admins and each key's creator, looking them up once for the whole report", async () => {
-    const admin = await signUpUserWithTeam(anonymous);
-    const member = await signUpUserWithTeam(anonymous);
+    const admin = await signUpVerifiedUserWithTeam(anonymous, graph);
+    const member = await signUpVerifiedUserWithTeam(anonymous, graph);
     const first = await teamKey(admin);
     await admin.client.data(AddTeamMemberDocument, { teamId: first.teamId, email: member.email });
     const byMember = (await member.client.data(CreateApiKeyDocument, { teamId: first.teamId, input: { name: 'member key' } })).createApiKey;
-    const otherAdmin = await signUpUserWithTeam(anonymous);
+    const otherAdmin = await signUpVerifiedUserWithTeam(anonymous, graph);
     const second = await teamKey(otherAdmin);
     const findings = [first.secret, byMember.secret, second.secret].map((token) => ({ token, type: 'console_graph_api_key' }));
     const { result, statements } = await graph.apps.team.infra.statements.capture(() => report(findings));
@@ -131,6 +131,24 @@ describe('GitHub Secret Scanning reports', () => {
         [otherAdmin.email, 'API key "prod" was found in public and has been disabled'],
       ].sort(),
     );
+  });
+
+  it('mails no address its account has not verified, and still disables the key', async () => {
+    // The Admin only typed their address at sign-up: it may be someone else's.
+    const admin = await signUpUserWithTeam(anonymous);
+    const member = await signUpVerifiedUserWithTeam(anonymous, graph);
+    const key = await teamKey(admin);
+    await admin.client.data(AddTeamMemberDocument, { teamId: key.teamId, email: member.email });
+    const byMember = (await member.client.data(CreateApiKeyDocument, { teamId: key.teamId, input: { name: 'member key' } })).createApiKey;
+    const { status } = await report([key.secret, byMember.secret].map((token) => ({ token, type: 'console_graph_api_key' })));
+    expect(status).toBe(200);
+    expect(await verify(key.secret)).toEqual({ valid: false, reason: 'LEAKED' });
+    expect(await verify(byMember.secret)).toEqual({ valid: false, reason: 'LEAKED' });
+    const mails: { recipient: string; subject: string }[] = await graph.apps.team.infra.dataSource.query(
+      'SELECT recipient, subject FROM team.outgoing_emails WHERE recipient = ANY($1)',
+      [[admin.email, member.email]],
+    );
+    expect(mails).toEqual([{ recipient: member.email, subject: 'API key "member key" was found in public and has been disabled' }]);
   });
 
   it('answers a batch of 1,000 reported tokens in one request', async () => {

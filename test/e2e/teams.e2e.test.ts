@@ -26,7 +26,7 @@ import {
 import { GraphClient } from '../support/client';
 import { TestDnsServer } from '../support/dns-server';
 import { eventually } from '../support/eventually';
-import { signUpUser, signUpUserWithTeam, uniqueEmail, verifyEmailOf, type SignedUpUser } from '../support/factories';
+import { signUpUser, signUpUserWithTeam, signUpVerifiedUserWithTeam, uniqueEmail, verifyEmailForTeams, verifyEmailOf, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -56,13 +56,21 @@ async function adminWithTeam(): Promise<SignedUpUser & { teamId: string }> {
 
 async function withMember(role: 'ADMIN' | 'MEMBER' = 'MEMBER') {
   const admin = await adminWithTeam();
-  const member = await signUpUserWithTeam(anonymous);
+  const member = await signUpVerifiedUserWithTeam(anonymous, graph);
   await admin.client.data(AddTeamMemberDocument, { teamId: admin.teamId, email: member.email, role });
   return { admin, member, teamId: admin.teamId };
 }
 
 const teamOf = (client: GraphClient, id: string) => client.request(TeamDocument, { id });
 const identityDb = () => graph.apps.identity.infra.dataSource;
+
+/** Team has recorded the address the user typed at sign-up (unverified). */
+async function signUpHandled(userId: string): Promise<void> {
+  await eventually(async () => {
+    const rows = await graph.apps.team.infra.dataSource.query('SELECT email_verified FROM team.user_directory WHERE user_id = $1', [userId]);
+    expect(rows).toEqual([{ email_verified: false }]);
+  });
+}
 
 /** Team has handled the user's email verification (its consumer recorded the event). */
 async function verificationHandled(userId: string): Promise<void> {
@@ -92,6 +100,42 @@ describe('members', () => {
     const view = await admin.client.data(TeamAdminViewDocument, { id: admin.teamId });
     expect(view.team?.members).toHaveLength(1);
     expect(view.team?.invitations).toHaveLength(0);
+  });
+
+  it('does not add an account whose address is unverified, answering as for an unknown address; once verified it can be added', async () => {
+    const admin = await adminWithTeam();
+    // Anyone can type someone else's address at sign-up.
+    const typed = await signUpUser(anonymous);
+    await signUpHandled(typed.id);
+    const refused = await admin.client.request(AddTeamMemberDocument, { teamId: admin.teamId, email: typed.email });
+    const unknown = await admin.client.request(AddTeamMemberDocument, { teamId: admin.teamId, email: uniqueEmail('nobody') });
+    expect(code(refused)).toBe('ACCOUNT_NOT_FOUND');
+    expect(refused.errors?.[0].message).toBe(unknown.errors?.[0].message);
+    expect(refused.data).toEqual(unknown.data);
+    const view = await admin.client.data(TeamAdminViewDocument, { id: admin.teamId });
+    expect(view.team?.members.map((m) => m.user.id)).toEqual([admin.id]);
+    expect(view.team?.invitations).toEqual([]);
+    expect((await typed.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
+
+    await verifyEmailForTeams(typed, graph);
+    const added = await admin.client.data(AddTeamMemberDocument, { teamId: admin.teamId, email: typed.email });
+    expect(added.addTeamMember).toEqual({ role: 'MEMBER', user: { id: typed.id } });
+  });
+
+  it('invites an account whose address is unverified, and fulfils the invitation once it verifies the address', async () => {
+    const admin = await adminWithTeam();
+    const typed = await signUpUser(anonymous);
+    await signUpHandled(typed.id);
+    const invited = await admin.client.data(InviteTeamMemberDocument, { teamId: admin.teamId, email: typed.email, role: 'ADMIN' });
+    expect(invited.inviteTeamMember).toMatchObject({ __typename: 'TeamInvitation', email: typed.email, role: 'ADMIN' });
+    expect((await typed.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
+
+    await verifyEmailOf(typed, identityDb());
+    await eventually(async () => {
+      const me = await typed.client.data(MeDocument);
+      expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('ADMIN');
+    });
+    expect((await admin.client.data(TeamAdminViewDocument, { id: admin.teamId })).team?.invitations).toEqual([]);
   });
 
   it('refuses adding someone twice', async () => {

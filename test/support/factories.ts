@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { MeDocument, SignUpDocument, VerifyEmailDocument } from '../operations/generated';
 import type { GraphClient } from './client';
 import { eventually } from './eventually';
+import type { TestGraph } from './graph';
 
 let counter = 0;
 
@@ -54,4 +55,26 @@ export async function verifyEmailOf(user: SignedUpUser, identityDb: DataSource):
   const code = /verify your email address: (\d{6})/.exec(mail.body)![1];
   const verified = await user.client.data(VerifyEmailDocument, { code });
   if (!verified.verifyEmail.emailVerified) throw new Error('email not verified');
+}
+
+/**
+ * Verifies the user's email and waits until Team has learnt of it (through Identity's event), so
+ * Admins can add them by address. Without it Team treats the address as typed, not owned.
+ */
+export async function verifyEmailForTeams(user: SignedUpUser, graph: TestGraph): Promise<void> {
+  await verifyEmailOf(user, graph.apps.identity.infra.dataSource);
+  await eventually(async () => {
+    const rows: unknown[] = await graph.apps.team.infra.dataSource.query(
+      `SELECT 1 FROM team.user_directory WHERE user_id = $1 AND email_verified AND lower(email) = lower($2)`,
+      [user.id, user.email],
+    );
+    if (!rows.length) throw new Error(`Team does not know ${user.email} is verified yet`);
+  });
+}
+
+/** A signed-up user with a Personal Team whose verified address Team knows: addable to teams by email. */
+export async function signUpVerifiedUserWithTeam(anonymous: GraphClient, graph: TestGraph): Promise<SignedUpUser & { personalTeamId: string }> {
+  const user = await signUpUserWithTeam(anonymous);
+  await verifyEmailForTeams(user, graph);
+  return user;
 }

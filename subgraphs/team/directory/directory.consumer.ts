@@ -2,7 +2,10 @@ import type { EntityManager } from 'typeorm';
 import { EventType, type DomainEvent, type EventConsumer, type UserEmailChangedPayload, type UserLifecyclePayload } from '../../kit/events';
 import type { DirectoryRepository } from './directory.repository';
 
-/** Keeps Team's copy of accounts' emails current: a changed email moves, a purged account goes. */
+/**
+ * Keeps Team's copy of accounts' emails current: a changed email moves (verified: Identity announces
+ * a change only once the code mailed to the new address came back), a purged account goes.
+ */
 export class DirectoryConsumer implements EventConsumer {
   readonly name = 'team.directory';
 
@@ -15,7 +18,7 @@ export class DirectoryConsumer implements EventConsumer {
   async apply(event: DomainEvent, tx: EntityManager): Promise<void> {
     if (event.type === EventType.UserEmailChanged) {
       const { userId, email } = event.payload as unknown as UserEmailChangedPayload;
-      await this.directory.record(tx, userId, email);
+      await this.directory.recordVerified(tx, userId, email, new Date(event.occurredAt));
     } else {
       await this.directory.forget(tx, (event.payload as unknown as UserLifecyclePayload).userId);
     }

@@ -22,7 +22,7 @@ export class EmailVerifiedConsumer implements EventConsumer {
 
   async apply(event: DomainEvent, tx: EntityManager): Promise<void> {
     const { userId, email } = event.payload as unknown as UserEmailVerifiedPayload;
-    await this.members.onEmailVerified(tx, userId, email, event.actor);
+    await this.members.onEmailVerified(tx, userId, email, event.actor, new Date(event.occurredAt));
     await this.domains.onEmailVerified(tx, userId, email, event.actor);
   }
 }

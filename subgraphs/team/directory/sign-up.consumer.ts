@@ -3,8 +3,10 @@ import { EventType, type DomainEvent, type EventConsumer, type UserSignedUpPaylo
 import type { DirectoryRepository } from './directory.repository';
 
 /**
- * A new account: record its email, so Admins can add it by address. Invitations and domain joins
- * wait for the address to be verified (EmailVerifiedConsumer).
+ * A new account: record its email as unverified. Adding it by address, invitations, domain joins
+ * and team mail all wait for the address to be verified (EmailVerifiedConsumer): anyone can type
+ * someone else's address at sign-up. Identity announces a provider-verified address as a separate
+ * verification event, so the sign-up itself never marks one verified.
  */
 export class SignUpConsumer implements EventConsumer {
   readonly name = 'team.sign-up';
@@ -18,6 +20,6 @@ export class SignUpConsumer implements EventConsumer {
   async apply(event: DomainEvent, tx: EntityManager): Promise<void> {
     const { userId, email } = event.payload as unknown as UserSignedUpPayload;
     // An X sign-up has no email yet.
-    if (email) await this.directory.record(tx, userId, email);
+    if (email) await this.directory.recordSignUp(tx, userId, email, new Date(event.occurredAt));
   }
 }

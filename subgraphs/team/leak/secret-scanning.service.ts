@@ -107,7 +107,8 @@ export class SecretScanningService {
     const admins = (await this.memberships.findByTeams(teamIds)).filter((m) => m.role === 'ADMIN');
     const userIds = [...new Set([...admins.map((m) => m.userId), ...newlyLeaked.map((n) => n.key.createdBy)])];
     const emailsOf = new Map<string, string[]>();
-    for (const entry of await this.directory.findByUsers(userIds)) emailsOf.set(entry.userId, [...(emailsOf.get(entry.userId) ?? []), entry.email]);
+    // Only verified addresses: an unverified one may belong to someone else.
+    for (const entry of await this.directory.findVerifiedByUsers(userIds)) emailsOf.set(entry.userId, [...(emailsOf.get(entry.userId) ?? []), entry.email]);
     await this.uow.run(async (tx) => {
       for (const { key, report } of newlyLeaked) {
         await this.apiKeys.markLeaked(tx, key, report);

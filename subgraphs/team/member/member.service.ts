@@ -34,11 +34,15 @@ export class MemberService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Adds the account with this email; with `inviteIfNoAccount`, an unknown email is invited instead. */
+  /**
+   * Adds the account that verified this email; with `inviteIfNoAccount`, any other email is invited
+   * instead. An account that only typed the address at sign-up answers like no account at all:
+   * neither added (it may be an impostor) nor revealed; an invitation waits for its verification.
+   */
   async add(session: Session, teamId: string, rawEmail: string, role: TeamRole, actor: EventActor, inviteIfNoAccount: boolean): Promise<AddOutcome> {
     session.assertPermission(teamId, Permission.MembersManage);
     const email = normalizeEmail(rawEmail);
-    const accounts = await this.directory.findByEmail(email);
+    const accounts = await this.directory.findVerifiedByEmail(email);
     if (accounts.length > 1) {
       throw new DomainError(TeamErrorCode.EmailAmbiguous, 'Several accounts use this email; ask the person which account to add');
     }
@@ -124,8 +128,8 @@ export class MemberService {
   }
 
   /** An account verified its email: remember it, and turn the invitations to it into memberships. */
-  async onEmailVerified(tx: Tx, userId: string, email: string, actor: EventActor | null): Promise<void> {
-    await this.directory.record(tx, userId, email);
+  async onEmailVerified(tx: Tx, userId: string, email: string, actor: EventActor | null, at: Date): Promise<void> {
+    await this.directory.recordVerified(tx, userId, email, at);
     for (const invitation of await this.invitations.lockPendingForEmail(tx, email)) {
       const membership = Object.assign(new MembershipEntity(), { teamId: invitation.teamId, userId, role: invitation.role, createdAt: this.now() });
       await this.invitations.setStatus(tx, invitation.id, 'ACCEPTED', userId);
