@@ -4,6 +4,8 @@ import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
 import type { PricedUsage } from './usage-rules';
 
 export interface BilledUsage extends PricedUsage {
+  /** The key's team, which was billed. */
+  teamId: string;
   prepaidTicks: bigint;
   invoicedTicks: bigint;
 }
