@@ -17,6 +17,9 @@ export class BillingApiKeyType {
   monthlySpendCap: MoneyType | null;
 
   @Allow(Access.TeamMember, { team: 'root.teamId', scope: Permission.BillingRead })
-  @Field(() => MoneyType, { description: 'What requests made with the key cost this calendar month (UTC) so far.' })
-  spendThisMonth: MoneyType;
+  @Field(() => MoneyType, {
+    nullable: true,
+    description: "What requests made with the key cost this calendar month (UTC) so far. Null for callers who may not read the team's billing, and for moments after the key's creation, until Billing has it.",
+  })
+  spendThisMonth: MoneyType | null;
 }
