@@ -33,7 +33,7 @@ const toKey = (r: RawKey): BillingApiKey => ({
   spendThisPeriodTicks: BigInt(r.spend),
 });
 
-/** Billing's API keys: the projection of Team's key events, and each key's monthly spend. */
+/** Billing's API keys: the projection of Team's key events, and each key's cap (metering writes the spend with the balances). */
 export class BillingApiKeyRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
@@ -77,15 +77,5 @@ export class BillingApiKeyRepository {
 
   async setCap(tx: Tx, id: string, capTicks: bigint | null, at: Date): Promise<void> {
     await tx.query(`UPDATE billing.api_keys SET monthly_spend_cap_ticks = $2, updated_at = $3 WHERE id = $1`, [id, capTicks?.toString() ?? null, at]);
-  }
-
-  /** Writes the month-to-date spend of key rows the transaction holds locked. */
-  async writeSpend(tx: Tx, spend: { id: string; spentTicks: bigint }[], period: string, at: Date): Promise<void> {
-    if (spend.length === 0) return;
-    await tx.query(
-      `UPDATE billing.api_keys k SET spend_this_period_ticks = v.spent, spend_period = $3::date, updated_at = $4
-       FROM unnest($1::uuid[], $2::bigint[]) AS v(id, spent) WHERE k.id = v.id`,
-      [spend.map((s) => s.id), spend.map((s) => s.spentTicks.toString()), period, at],
-    );
   }
 }

@@ -167,16 +167,16 @@ export class MeteringService {
     }
     await this.usage.appendLedger(tx, entries);
     const changed = [...spent.keys()].sort();
+    const spentKeys = [...new Set(accepted.map((u) => u.apiKeyId))].sort();
     const rows = await this.usage.writeBalances(
       tx,
       changed.map((teamId) => ({ teamId, prepaidTicks: accounts.get(teamId)!.prepaidTicks, invoicedTicks: accounts.get(teamId)!.invoicedTicks })),
+      spentKeys.map((id) => ({ id, spentTicks: keys.get(id)!.spentTicks })),
       period,
       at,
     );
-    const spentKeys = [...new Set(accepted.map((u) => u.apiKeyId))].sort();
-    await this.keys.writeSpend(tx, spentKeys.map((id) => ({ id, spentTicks: keys.get(id)!.spentTicks })), period, at);
-    await this.balances.announce(tx, rows.map((balance) => ({ balance, kind: 'USAGE', entryId: null })), null);
-    const debited = rows.filter((r) => spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
+    await this.balances.announce(tx, rows.map(({ alertDue: _, ...balance }) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    const debited = rows.filter((r) => r.alertDue && spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
     await this.alerts.debitedIn(tx, debited);
     await this.logRequests(tx, accepted, batchId);
     return verdicts;
