@@ -50,8 +50,8 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
  * key's row and the team's balance row: within the key's monthly spend cap, prepaid credits
  * first, then invoiced usage up to the limit, or rejected whole. A request id is billed at most
  * once ever (its usage row is the proof). Debits are group-committed: all events waiting when a
- * batch starts share one lock, one balance write and one ledger entry per team and kind, and one
- * spend write per key.
+ * batch starts share one lock per key and team, one ledger entry per team and kind, and one
+ * statement writing the balances and the keys' spend.
  */
 export class MeteringService {
   private readonly batches: GroupCommit<PricedUsage, Verdict>;
