@@ -183,7 +183,9 @@ async function main(): Promise<number> {
       Array.from({ length: REPORTERS }, async () => {
         while (performance.now() < until) {
           try {
-            loadEvents += (await services.metering.record(reporter, Array.from({ length: EVENTS }, () => usage(hotKey)))).accepted;
+            const r = await services.metering.record(reporter, Array.from({ length: EVENTS }, () => usage(hotKey)));
+            loadEvents += r.accepted;
+            if (r.rejected.length && loadErrors++ === 0) progress(`load: rejected ${r.rejected[0].code}: ${r.rejected[0].message}`);
           } catch (err) {
             if (loadErrors++ === 0) progress(`load: ${(err as Error).message}`);
           }
