@@ -6,7 +6,10 @@
  *                             [--gateway-reporters 8] [--gateway-events 200] [--gateway-rate 5000]
  *
  * Service layer: `reporters` concurrent callers of MeteringService.record, each sending
- * `events` fresh events per call, for `seconds`. Gateway: `gateway-reporters` HTTP clients send
+ * `events` fresh events per call, for `seconds`. Events name an API key Billing knows (from
+ * Team's key-created event, applied by Billing's consumer); the batched design also runs with a
+ * key that has a monthly spend cap (set high enough for every event to fit), so the cap's
+ * check and spend write are measured side by side with the uncapped key. Gateway: `gateway-reporters` HTTP clients send
  * recordUsage with `gateway-events` events per request and the usage-reporter token. Every event
  * must be accepted (the team has ample credits). Each batched run is followed by an open-loop
  * run at a fixed rate (`rate`, `gateway-rate`) whose ack latency is not inflated by the load
@@ -24,6 +27,7 @@ import type { BillingServices } from '../subgraphs/billing/billing.context';
 import { billingSubgraph } from '../subgraphs/billing/billing.subgraph';
 import type { UsageEvent } from '../subgraphs/billing/metering/usage-rules';
 import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import { registerApiKey } from '../test/support/billing-keys';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { startGraph, subgraphConfig, type TestGraph } from '../test/support/graph';
 
@@ -55,10 +59,10 @@ interface Figures {
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-const usage = (teamId: string, requestId: string): UsageEvent => ({
+const usage = (teamId: string, apiKeyId: string, requestId: string): UsageEvent => ({
   requestId,
   teamId,
-  apiKeyId: 'bench-key',
+  apiKeyId,
   model: 'grok-3-mini',
   promptTokens: 120,
   cachedPromptTokens: 20,
@@ -138,21 +142,25 @@ async function verify(services: BillingServices, teamId: string, label: string):
   if (r.prepaidTicks !== b.prepaidTicks || r.invoicedTicks !== b.invoicedThisPeriodTicks) throw new Error(`${label}: ledger recomputation differs from the balance`);
 }
 
-async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event'): Promise<Figures[]> {
+async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event', capped = false): Promise<Figures[]> {
   const app = new SubgraphApp(billingSubgraph, subgraphConfig('billing', db.url, 'x'.repeat(40), undefined, { meteringMode: mode }), { consumers: false, relay: false, serve: false });
   await app.start();
   try {
     const services = app.services;
     const teamId = await fundedTeam(services);
+    const keyId = await registerApiKey(app, teamId);
+    const admin = new Session({ kind: 'user', userId: randomUUID(), sessionId: 'bench', memberships: [{ teamId, role: 'ADMIN' }] });
+    if (capped) await services.apiKeys.setMonthlySpendCap(admin, keyId, 10n ** 16n);
+    const label = `service layer, ${mode}${capped ? ', capped' : ''}`;
     let n = 0;
     const call = async () => {
-      const events = Array.from({ length: EVENTS }, () => usage(teamId, `svc-${mode}-${n++}`));
+      const events = Array.from({ length: EVENTS }, () => usage(teamId, keyId, `svc-${mode}-${capped}-${n++}`));
       const r = await services.metering.record(reporter, events);
       if (r.accepted !== EVENTS) throw new Error(`accepted ${r.accepted} of ${EVENTS}: ${JSON.stringify(r.rejected[0])}`);
       return r.accepted;
     };
     await closedLoop('warm-up', REPORTERS, WARMUP_MS, call);
-    const figures = [await closedLoop(`service layer, ${mode}`, REPORTERS, SECONDS * 1000, call)];
+    const figures = [await closedLoop(label, REPORTERS, SECONDS * 1000, call)];
     if (mode === 'batched') figures.push(await openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call));
     await verify(services, teamId, figures[0].label);
     return figures;
@@ -166,10 +174,11 @@ async function throughGateway(mode: 'batched' | 'per-event'): Promise<Figures[]>
   try {
     const services = graph.apps.billing.services as BillingServices;
     const teamId = await fundedTeam(services);
+    const keyId = await registerApiKey(graph.apps.billing, teamId);
     const query = 'mutation ($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted duplicates rejected { code } } }';
     let n = 0;
     const call = async () => {
-      const events = Array.from({ length: GW_EVENTS }, () => ({ ...usage(teamId, `gw-${mode}-${n++}`), occurredAt: undefined }));
+      const events = Array.from({ length: GW_EVENTS }, () => ({ ...usage(teamId, keyId, `gw-${mode}-${n++}`), occurredAt: undefined }));
       const response = await fetch(graph.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${graph.usageReporterToken}` },
@@ -193,10 +202,10 @@ function print(rows: Figures[]): void {
   const lines = [
     `one hot team; ${SECONDS}s per run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request (load generated in the same process)`,
     'closed loop = saturation throughput (latency there is lanes ÷ throughput); fixed rate = ack latency at the target load',
-    'run                          events/s   calls   p50 ack ms   p99 ack ms   errors',
+    'run                              events/s   calls   p50 ack ms   p99 ack ms   errors',
     ...rows.map(
       (r) =>
-        `${r.label.padEnd(28)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)}`,
+        `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)}`,
     ),
   ];
   const rate = (label: string) => {
@@ -204,6 +213,7 @@ function print(rows: Figures[]): void {
     return r ? r.events / r.seconds : NaN;
   };
   lines.push(`batched/naive throughput: service layer ${(rate('service layer, batched') / rate('service layer, per-event')).toFixed(1)}x, gateway ${(rate('gateway, batched') / rate('gateway, per-event')).toFixed(1)}x`);
+  lines.push(`capped/uncapped key throughput, service layer, batched: ${(rate('service layer, batched, capped') / rate('service layer, batched')).toFixed(2)}x`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -218,9 +228,9 @@ async function main(): Promise<number> {
   const db = await createTestDatabase();
   const rows: Figures[] = [];
   try {
-    for (const mode of ['batched', 'per-event'] as const) {
-      progress(`service layer, ${mode}`);
-      rows.push(...(await serviceLayer(db, mode)));
+    for (const [mode, capped] of [['batched', false], ['batched', true], ['per-event', false]] as const) {
+      progress(`service layer, ${mode}${capped ? ', capped key' : ''}`);
+      rows.push(...(await serviceLayer(db, mode, capped)));
     }
     for (const mode of ['batched', 'per-event'] as const) {
       progress(`gateway, ${mode}`);

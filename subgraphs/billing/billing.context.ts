@@ -2,6 +2,10 @@ import type DataLoader from 'dataloader';
 import type { RequestContext } from '../kit/subgraph';
 import type { BalanceRow } from './balance/credit-balance.repository';
 import type { CreditBalanceService } from './balance/credit-balance.service';
+import type { CreditAlertRow } from './alert/credit-alert.repository';
+import type { CreditAlertService } from './alert/credit-alert.service';
+import type { BillingApiKey, BillingApiKeyRepository } from './api-key/billing-api-key.repository';
+import type { BillingApiKeyService } from './api-key/billing-api-key.service';
 import type { BillingInformationEntity } from './information/billing-information.entity';
 import type { BillingInformationService } from './information/billing-information.service';
 import type { InvoiceService, InvoiceView } from './invoice/invoice.service';
@@ -16,6 +20,10 @@ import type { CreditPurchaseService } from './purchase/credit-purchase.service';
 
 export interface BillingServices {
   balances: CreditBalanceService;
+  alerts: CreditAlertService;
+  apiKeys: BillingApiKeyService;
+  /** Billing's copy of Team's API keys, kept by its consumer. */
+  apiKeyRows: BillingApiKeyRepository;
   paymentMethods: PaymentMethodService;
   purchases: CreditPurchaseService;
   processor: PaymentProcessor;
@@ -28,6 +36,8 @@ export interface BillingServices {
 }
 
 export interface BillingLoaders {
+  apiKey: DataLoader<string, BillingApiKey | null>;
+  creditAlerts: DataLoader<string, CreditAlertRow>;
   balance: DataLoader<string, BalanceRow>;
   paymentMethods: DataLoader<string, PaymentMethodEntity[]>;
   billingInformation: DataLoader<string, BillingInformationEntity | null>;

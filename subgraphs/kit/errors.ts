@@ -36,6 +36,11 @@ export const ErrorCode = {
   SpendingLimitReached: 'SPENDING_LIMIT_REACHED',
   UnknownModel: 'UNKNOWN_MODEL',
   RefundNotAllowed: 'REFUND_NOT_ALLOWED',
+  /** Billing has not (yet) seen the key: retry shortly, the key's creation may still be on its way. */
+  UnknownApiKey: 'UNKNOWN_API_KEY',
+  ApiKeyRevoked: 'API_KEY_REVOKED',
+  ApiKeyTeamMismatch: 'API_KEY_TEAM_MISMATCH',
+  ApiKeySpendCapReached: 'API_KEY_SPEND_CAP_REACHED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

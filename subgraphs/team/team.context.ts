@@ -5,6 +5,7 @@ import type { ApiKeyEntity } from './api-key/api-key.entity';
 import type { ApiKeyService } from './api-key/api-key.service';
 import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DirectoryRepository } from './directory/directory.repository';
+import type { CreditAlertMailService } from './credit-alert/credit-alert-mail.service';
 import type { DomainService } from './domain/domain.service';
 import type { SecretScanningService } from './leak/secret-scanning.service';
 import type { MailSender } from '../kit/mail/mail-sender';
@@ -15,6 +16,7 @@ import type { TeamMemberType, TeamType } from './team/team.types';
 
 export interface TeamServices {
   directory: DirectoryRepository;
+  creditAlertMail: CreditAlertMailService;
   teams: TeamService;
   members: MemberService;
   domains: DomainService;

@@ -9,6 +9,8 @@ import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { TeamApiKeys1732900000001 } from './migrations/1732900000001-team-api-keys';
 import { DirectoryUserEntity } from './directory/directory-user.entity';
 import { SecretScanningService } from './leak/secret-scanning.service';
+import { CreditAlertMailConsumer } from './credit-alert/credit-alert-mail.consumer';
+import { CreditAlertMailService } from './credit-alert/credit-alert-mail.service';
 import { MailSender } from '../kit/mail/mail-sender';
 import { MailRepository } from '../kit/mail/mail.repository';
 import { ManagementKeyEntity } from './management-key/management-key.entity';
@@ -63,6 +65,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     const mail = new MailRepository(uow, 'team');
     return {
       directory,
+      creditAlertMail: new CreditAlertMailService(teams, memberships, directory, mail),
       apiKeys,
       mailSender: new MailSender(mail, logger),
       managementKeys: new ManagementKeyService(uow, new ManagementKeyRepository(uow), outbox),
@@ -82,7 +85,13 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   owners: (loaders) => ({ ApiKey: async (id) => (await loaders.apiKey.load(id))?.teamId }),
   workers: (services) => [services.apiKeyVerifier, services.mailSender],
   webhooks: (services) => ({ 'github/secret-scanning': (raw, headers) => services.secretScanning.handle(raw, headers) }),
-  consumers: (services) => [new PersonalTeamConsumer(services.teams), new SignUpConsumer(services.directory), new EmailVerifiedConsumer(services.members, services.domains), new DirectoryConsumer(services.directory)],
+  consumers: (services) => [
+    new PersonalTeamConsumer(services.teams),
+    new SignUpConsumer(services.directory),
+    new EmailVerifiedConsumer(services.members, services.domains),
+    new DirectoryConsumer(services.directory),
+    new CreditAlertMailConsumer(services.creditAlertMail),
+  ],
   internalRoutes: (services) => ({
     // The gateway asks which teams, with which roles, users hold.
     // Inference servers check a presented key here: valid or not, the team, its rules and limits.

@@ -5,7 +5,7 @@ import type { TeamServices } from '../../subgraphs/team/team.context';
 import { AddPaymentMethodDocument, AuditEventsDocument, CreditBalanceChangedDocument, PurchaseCreditsDocument, SetBillingInformationDocument, SignInDocument } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
-import { PASSWORD, signUpUser, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, PASSWORD, signUpUser, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 /**
@@ -26,6 +26,7 @@ let otherAdmin: SignedUpUser & { personalTeamId: string };
 let teamId: string;
 let paymentMethodId: string;
 let pendingPurchaseId: string;
+let apiKeyId: string;
 
 const clientOf = (caller: Caller): GraphClient =>
   caller === 'anonymous' ? anonymous : { nonMember, member, admin, otherAdmin }[caller].client;
@@ -48,6 +49,7 @@ beforeAll(async () => {
   const threeDS = (await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_threeDSecureRequired' })).addPaymentMethod.id;
   const pending = await admin.client.data(PurchaseCreditsDocument, { input: { teamId, amountTicks: '10000000000', paymentMethodId: threeDS, idempotencyKey: 'matrix-3ds' } });
   pendingPurchaseId = pending.purchaseCredits.id;
+  apiKeyId = await createBilledApiKey(graph, admin, teamId, 'matrix');
 });
 
 afterAll(async () => {
@@ -56,7 +58,10 @@ afterAll(async () => {
 
 interface Row {
   name: string;
-  /** The operation; `$TEAM` is the team under test, `$CALLER` the kind of caller, `$PM` a card of the team, `$PENDING` a purchase awaiting 3-D Secure. */
+  /**
+   * The operation; `$TEAM` is the team under test, `$CALLER` the kind of caller, `$PM` a card of the team, `$PENDING` a purchase awaiting
+   * 3-D Secure, `$KEY` an API key of the team (an Admin's) that Billing knows.
+   */
   document: string;
   /** Where in the response the protected value is. */
   path: string[];
@@ -174,6 +179,20 @@ const rows: Row[] = [
   { name: 'Query.tokenizeText', document: '{ tokenizeText(model: "grok-4", text: "hello $CALLER") { tokenCount } }', path: ['tokenizeText'], expect: signedIn },
   { name: 'Team.invoices', document: '{ team(id: "$TEAM") { invoices { id total { ticks } lines { description } } } }', path: ['team', 'invoices'], expect: onlyAdmins },
   { name: 'Team.invoicePreview', document: '{ team(id: "$TEAM") { invoicePreview { status total { ticks } } } }', path: ['team', 'invoicePreview'], expect: onlyAdmins },
+  { name: 'Team.creditAlerts', document: '{ team(id: "$TEAM") { creditAlerts { thresholdsPercent firedPercent } } }', path: ['team', 'creditAlerts'], expect: members },
+  { name: 'Mutation.setCreditAlertThresholds', document: 'mutation { setCreditAlertThresholds(teamId: "$TEAM", thresholdsPercent: [50, 20, 5]) { thresholdsPercent } }', path: ['setCreditAlertThresholds'], expect: onlyAdmins },
+  {
+    name: 'Mutation.setApiKeyMonthlySpendCap / ApiKey.monthlySpendCap, spendThisMonth',
+    document: 'mutation { setApiKeyMonthlySpendCap(apiKeyId: "$KEY", capTicks: null) { id monthlySpendCap { ticks } spendThisMonth { ticks } } }',
+    path: ['setApiKeyMonthlySpendCap'],
+    expect: onlyAdmins,
+  },
+  {
+    name: 'ApiKey.monthlySpendCap, spendThisMonth (through Team.apiKeys)',
+    document: '{ team(id: "$TEAM") { apiKeys { id monthlySpendCap { ticks } spendThisMonth { ticks } } } }',
+    path: ['team', 'apiKeys'],
+    expect: members,
+  },
   {
     name: 'Mutation.recordUsage (usage reporters only)',
     document: 'mutation { recordUsage(events: [{ requestId: "matrix-$CALLER", teamId: "$TEAM", apiKeyId: "k", model: "grok-4", promptTokens: 1, completionTokens: 1 }]) { accepted } }',
@@ -190,6 +209,7 @@ describe.each(rows)('$name', (row) => {
       .replace(/\$NOBODY/g, '00000000-0000-4000-8000-000000000000')
       .replace(/\$PM/g, paymentMethodId)
       .replace(/\$PENDING/g, pendingPurchaseId)
+      .replace(/\$KEY/g, apiKeyId)
       .replace(/\$CALLER/g, caller.toLowerCase());
     const result = await clientOf(caller).request(document);
     const expected = row.expect[caller];

@@ -17,7 +17,7 @@ import {
 } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 const USD = 10_000_000_000n;
@@ -29,6 +29,7 @@ let admin: SignedUpUser & { personalTeamId: string };
 let member: SignedUpUser & { personalTeamId: string };
 let teamId: string;
 let billing: BillingServices;
+let keyId: string;
 
 beforeAll(async () => {
   // Refunds are required by law only in Germany in this test's configuration.
@@ -45,6 +46,7 @@ beforeAll(async () => {
     const r = await member.client.request(TeamBalanceDocument, { id: teamId });
     if (r.errors) throw new Error(JSON.stringify(r.errors));
   });
+  keyId = await createBilledApiKey(graph, admin, teamId);
 });
 
 afterAll(async () => {
@@ -115,7 +117,7 @@ describe('refunds of prepaid credits', () => {
 });
 
 describe('monthly invoices', () => {
-  const event = (promptTokens: number) => ({ requestId: `inv-${randomUUID()}`, teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens, cachedPromptTokens: 100, completionTokens: 50 });
+  const event = (promptTokens: number) => ({ requestId: `inv-${randomUUID()}`, teamId, apiKeyId: keyId, model: 'grok-4', promptTokens, cachedPromptTokens: 100, completionTokens: 50 });
 
   it('previews the current period, issues it once with the details of the moment, and never regenerates it', async () => {
     // Spend all prepaid credits, then invoice usage up to the limit.

@@ -3,7 +3,7 @@ import type { TeamServices } from '../../subgraphs/team/team.context';
 import { AddPaymentMethodDocument, PurchaseCreditsDocument, RecordUsageDocument, TeamBalanceDocument, TeamUsageDocument, TokenizeTextDocument } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 const USD = 10_000_000_000n;
@@ -14,6 +14,8 @@ let admin: SignedUpUser & { personalTeamId: string };
 let member: SignedUpUser & { personalTeamId: string };
 let outsider: SignedUpUser & { personalTeamId: string };
 let teamId: string;
+let firstKey: string;
+let secondKey: string;
 // Three hours that start two days ago, on the hour (UTC).
 const base = Math.floor((Date.now() - 2 * 24 * HOUR) / HOUR) * HOUR;
 
@@ -31,12 +33,16 @@ beforeAll(async () => {
   await admin.client.data(PurchaseCreditsDocument, { input: { teamId, amountTicks: (100n * USD).toString(), paymentMethodId: card.addPaymentMethod.id, idempotencyKey: 'usage' } });
   const at = (hour: number, minute: number) => new Date(base + hour * HOUR + minute * 60_000).toISOString();
   const e = (apiKeyId: string, model: string, occurredAt: string, promptTokens: number) => ({ requestId: randomUUID(), teamId, apiKeyId, model, promptTokens, completionTokens: 10, occurredAt });
+  // Two keys, named so that key a sorts first.
+  const keyA = await createBilledApiKey(graph, admin, teamId, 'a');
+  const keyB = await createBilledApiKey(graph, admin, teamId, 'b');
+  [firstKey, secondKey] = [keyA, keyB].sort();
   const reported = await anonymous.as(graph.usageReporterToken).data(RecordUsageDocument, {
     events: [
-      e('key-a', 'grok-4', at(0, 5), 100),
-      e('key-a', 'grok-4', at(0, 55), 200),
-      e('key-b', 'grok-3-mini', at(0, 30), 300),
-      e('key-a', 'grok-3-mini', at(2, 0), 400),
+      e(firstKey, 'grok-4', at(0, 5), 100),
+      e(firstKey, 'grok-4', at(0, 55), 200),
+      e(secondKey, 'grok-3-mini', at(0, 30), 300),
+      e(firstKey, 'grok-3-mini', at(2, 0), 400),
     ],
   });
   expect(reported.recordUsage.accepted).toBe(4);
@@ -53,9 +59,9 @@ describe('usage queries', () => {
   it('groups by hour and API key for members', async () => {
     const r = await member.client.data(TeamUsageDocument, { id: teamId, from: iso(base), to: iso(base + 3 * HOUR), bucket: 'HOUR', groupBy: 'API_KEY' });
     expect(r.team!.usage.map((u) => [u.start, u.key, u.requests, u.promptTokens])).toEqual([
-      [iso(base), 'key-a', 2, '300'],
-      [iso(base), 'key-b', 1, '300'],
-      [iso(base + 2 * HOUR), 'key-a', 1, '400'],
+      [iso(base), firstKey, 2, '300'],
+      [iso(base), secondKey, 1, '300'],
+      [iso(base + 2 * HOUR), firstKey, 1, '400'],
     ]);
     const grok4 = (100n + 200n + 2n * 28n) * 30_000n + 20n * 150_000n;
     expect(r.team!.usage[0].cost.ticks).toBe(grok4.toString());

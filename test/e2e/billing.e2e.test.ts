@@ -12,7 +12,7 @@ import {
 } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 const USD = 10_000_000_000n;
@@ -22,6 +22,7 @@ let reporter: GraphClient;
 let admin: SignedUpUser & { personalTeamId: string };
 let member: SignedUpUser & { personalTeamId: string };
 let teamId: string;
+let keyId: string;
 
 beforeAll(async () => {
   graph = await startGraph();
@@ -34,6 +35,7 @@ beforeAll(async () => {
     const r = await member.client.request(TeamBalanceDocument, { id: teamId });
     if (r.errors) throw new Error(JSON.stringify(r.errors));
   });
+  keyId = await createBilledApiKey(graph, admin, teamId);
 });
 
 afterAll(async () => {
@@ -103,11 +105,12 @@ describe('buying credits through the gateway', () => {
 });
 
 describe('metering through the gateway', () => {
-  const event = (requestId: string, promptTokens = 1000) => ({ requestId, teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens, completionTokens: 100 });
+  const event = (requestId: string, promptTokens = 1000) => ({ requestId, teamId, apiKeyId: keyId, model: 'grok-4', promptTokens, completionTokens: 100 });
 
   it('bills usage from prepaid then invoiced up to the limit, each request id once, for usage reporters only', async () => {
-    const team = randomUUID(); // a fresh team with no credits: everything is refused
-    const refused = await reporter.data(RecordUsageDocument, { events: [{ ...event('r-none'), teamId: team }] });
+    // A key of a team with no credits: everything is refused.
+    const broke = await createBilledApiKey(graph, member, member.personalTeamId);
+    const refused = await reporter.data(RecordUsageDocument, { events: [{ ...event('r-none'), teamId: member.personalTeamId, apiKeyId: broke }] });
     expect(refused.recordUsage.rejected).toEqual([expect.objectContaining({ requestId: 'r-none', code: 'INSUFFICIENT_CREDITS' })]);
 
     const before = await balance();

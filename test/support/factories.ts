@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { MeDocument, SignUpDocument, VerifyEmailDocument } from '../operations/generated';
+import type { BillingServices } from '../../subgraphs/billing/billing.context';
+import { CreateApiKeyDocument, MeDocument, SignUpDocument, VerifyEmailDocument } from '../operations/generated';
 import type { GraphClient } from './client';
 import { eventually } from './eventually';
 import type { TestGraph } from './graph';
@@ -77,4 +78,18 @@ export async function signUpVerifiedUserWithTeam(anonymous: GraphClient, graph: 
   const user = await signUpUserWithTeam(anonymous);
   await verifyEmailForTeams(user, graph);
   return user;
+}
+
+/**
+ * Creates an API key of the team through the gateway as `user`, and waits until Billing has it
+ * (from Team's `team.api_key.created` event), so usage reported with it is billed to the team.
+ */
+export async function createBilledApiKey(graph: TestGraph, user: SignedUpUser, teamId: string, name = 'billed key'): Promise<string> {
+  const created = await user.client.data(CreateApiKeyDocument, { teamId, input: { name } });
+  const keyId = created.createApiKey.apiKey.id;
+  await eventually(async () => {
+    const [known] = await (graph.apps.billing.services as BillingServices).apiKeys.findByIds([keyId]);
+    if (!known) throw new Error('Billing has not seen the key yet');
+  });
+  return keyId;
 }

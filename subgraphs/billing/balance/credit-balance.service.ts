@@ -4,6 +4,7 @@ import { EventType, type EventActor, type Outbox } from '../../kit/events';
 import type { PostgresPubSub } from '../../kit/pubsub';
 import { Permission, type Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
+import type { CreditAlertService } from '../alert/credit-alert.service';
 import { LedgerEntryEntity, type LedgerEntryKind } from '../ledger/ledger-entry.entity';
 import { periodStartOf } from '../ledger/period';
 import type { BalanceRow, CreditBalanceRepository } from './credit-balance.repository';
@@ -38,6 +39,7 @@ export class CreditBalanceService {
     private readonly live: PostgresPubSub,
     private readonly now: () => Date = () => new Date(),
     private readonly maxInvoicedLimitTicks: bigint = 10n ** 16n,
+    private readonly alerts?: CreditAlertService,
   ) {}
 
   /** Balances of the given teams, zero for teams with no ledger entries. */
@@ -74,6 +76,8 @@ export class CreditBalanceService {
       createdAt: at,
     });
     const balance = await this.balances.post(tx, entry);
+    // Alert thresholds are percentages of the last top-up, and a top-up re-arms them.
+    if (posting.kind === 'PURCHASE' && posting.prepaidDeltaTicks > 0n) await this.alerts?.rearmIn(tx, posting.teamId, posting.prepaidDeltaTicks);
     await this.announce(tx, [{ balance, kind: entry.kind, entryId: entry.id }], posting.actor);
     return balance;
   }

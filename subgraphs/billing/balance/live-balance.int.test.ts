@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Session } from '../../kit/session';
+import { registerApiKey } from '../../../test/support/billing-keys';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { BillingServices } from '../billing.context';
 import { billingSubgraph } from '../billing.subgraph';
@@ -23,13 +24,14 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const event = (teamId: string): UsageEvent => ({ requestId: randomUUID(), teamId, apiKeyId: 'k', model: 'flat', promptTokens: 10, cachedPromptTokens: 0, completionTokens: 0, occurredAt: new Date() });
+const event = (teamId: string, apiKeyId: string): UsageEvent => ({ requestId: randomUUID(), teamId, apiKeyId, model: 'flat', promptTokens: 10, cachedPromptTokens: 0, completionTokens: 0, occurredAt: new Date() });
 
 describe('live credit balance under heavy metering', () => {
   it('pushes the newest balance to a subscriber on another replica at most 10 times a second, never more than 250 ms stale', async () => {
     const teamId = randomUUID();
     const initial = 10n ** 12n;
     await writer.app.services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: initial, actor: null });
+    const keyId = await registerApiKey(writer.app, teamId);
     const member = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'MEMBER' }] });
     const live = reader.app.services.balances.watch(member, teamId);
     const pushes: { at: number; prepaid: bigint }[] = [];
@@ -44,7 +46,7 @@ describe('live credit balance under heavy metering', () => {
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (Date.now() < until) {
-          const r = await writer.app.services.metering.record(reporter, Array.from({ length: 5 }, () => event(teamId)));
+          const r = await writer.app.services.metering.record(reporter, Array.from({ length: 5 }, () => event(teamId, keyId)));
           settled.push({ at: Date.now(), accepted: r.accepted });
         }
       }),

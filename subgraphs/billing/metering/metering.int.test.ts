@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Session } from '../../kit/session';
+import { registerApiKey } from '../../../test/support/billing-keys';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { BillingServices } from '../billing.context';
 import { billingSubgraph } from '../billing.subgraph';
@@ -23,10 +24,19 @@ afterAll(async () => {
   await replicaA?.stop();
 });
 
+/** One API key per team, known to billing through Team's key-created event. */
+const keyOf = new Map<string, string>();
+
+async function registerKey(teamId: string): Promise<string> {
+  const keyId = await registerApiKey(replicaA.app, teamId);
+  keyOf.set(teamId, keyId);
+  return keyId;
+}
+
 const event = (teamId: string, requestId: string): UsageEvent => ({
   requestId,
   teamId,
-  apiKeyId: 'key-1',
+  apiKeyId: keyOf.get(teamId) ?? 'unregistered',
   model: 'flat',
   promptTokens: 10,
   cachedPromptTokens: 0,
@@ -36,6 +46,7 @@ const event = (teamId: string, requestId: string): UsageEvent => ({
 
 async function fund(teamId: string, prepaid: bigint, limit: bigint) {
   const services = replicaA.app.services;
+  await registerKey(teamId);
   if (prepaid) await services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: prepaid, actor: null });
   const admin = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'ADMIN' }] });
   await services.balances.setInvoicedSpendingLimit(admin, teamId, limit);
@@ -126,6 +137,37 @@ describe('recordUsage on real PostgreSQL', () => {
       [teamId],
     );
     expect(usage).toEqual({ n: accepted, d: accepted, cost: String(BigInt(accepted) * COST), prepaid: String(prepaidUnits * COST) });
+  });
+
+  it("keeps each API key's monthly spend cap exact when many reporters hammer a team's keys through two replicas", async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 120n * COST, 0n);
+    const wide = keyOf.get(teamId)!;
+    const narrow = await registerKey(teamId);
+    const admin = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'ADMIN' }] });
+    await replicaA.app.services.apiKeys.setMonthlySpendCap(admin, wide, 100n * COST);
+    await replicaB.app.services.apiKeys.setMonthlySpendCap(admin, narrow, 40n * COST);
+    // 24 reporters × 40 events over both keys: 960 requests, far more than either cap or the credits allow.
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, r) => {
+        const events = Array.from({ length: 40 }, (_, i) => ({ ...event(teamId, `cap-${teamId}-${r}-${i}`), apiKeyId: (r + i) % 2 ? wide : narrow }));
+        return (r % 2 === 0 ? replicaA : replicaB).app.services.metering.record(reporter, events);
+      }),
+    );
+    expect(results.reduce((s, r) => s + r.accepted, 0)).toBe(120); // the credits run out first overall
+    const codes = new Set(results.flatMap((r) => r.rejected.map((x) => x.code)));
+    expect([...codes].sort()).toEqual(['API_KEY_SPEND_CAP_REACHED', 'INSUFFICIENT_CREDITS']);
+    const perKey: { api_key_id: string; cost: string }[] = await query(
+      'SELECT api_key_id, sum(cost_ticks)::text AS cost FROM billing.usage_events WHERE team_id = $1 GROUP BY api_key_id',
+      [teamId],
+    );
+    const spent = new Map(perKey.map((r) => [r.api_key_id, BigInt(r.cost)]));
+    expect(spent.get(narrow)).toBe(40n * COST); // the narrow cap is reached exactly, never passed
+    expect(spent.get(wide)).toBe(80n * COST);
+    const [w, n] = await replicaA.app.services.apiKeys.findByIds([wide, narrow]).then((ks) => [ks.find((k) => k.id === wide)!, ks.find((k) => k.id === narrow)!]);
+    expect([w.spendThisPeriodTicks, n.spendThisPeriodTicks]).toEqual([80n * COST, 40n * COST]); // running totals match the usage rows
+    const [b] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect(b.prepaidTicks).toBe(0n);
   });
 
   it('never lets the per-event (naive) design break the rules either', async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventType, type Outbox, type UsageRecordedPayload, type UsageRequestLog } from '../../kit/events';
 import type { ModelPrice } from '../../kit/config';
-import { badInput, forbidden, unauthenticated } from '../../kit/errors';
+import { badInput, ErrorCode, forbidden, unauthenticated } from '../../kit/errors';
 import type { Session } from '../../kit/session';
 import type { UnitOfWork } from '../../kit/transaction';
 import type { CreditBalanceRepository } from '../balance/credit-balance.repository';
@@ -9,32 +9,49 @@ import { currentOf, type CreditBalanceService } from '../balance/credit-balance.
 import { emptyBalance } from '../balance/credit-balance.view';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { periodStartOf } from '../ledger/period';
+import { isUuid } from '../../kit/loaders';
+import type { CreditAlertService } from '../alert/credit-alert.service';
+import type { BillingApiKey, BillingApiKeyRepository } from '../api-key/billing-api-key.repository';
 import { GroupCommit } from './group-commit';
 import type { BilledUsage, UsageRepository } from './usage.repository';
-import { meter, price, type Account, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
+import { meter, price, type Account, type KeyAccount, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
 
 export const MAX_EVENTS_PER_CALL = 1000;
 
 export interface RecordUsageResult {
   accepted: number;
   duplicates: number;
-  rejected: { requestId: string; code: string; message: string }[];
+  rejected: { requestId: string; code: string; message: string; retryable: boolean }[];
 }
 
 /** How debits reach the balance row: batched (group commit) or one transaction per event (the naive design, for comparison). */
 export type MeteringMode = 'batched' | 'per-event';
 
+/** A key's month-to-date spend as of `period`: a month that has ended no longer counts. */
+const keyAccountOf = (k: BillingApiKey, period: string): KeyAccount => ({
+  teamId: k.teamId,
+  disabledAt: k.disabledAt,
+  revokedAt: k.revokedAt,
+  capTicks: k.monthlySpendCapTicks,
+  spentTicks: k.spendPeriod < period ? 0n : k.spendThisPeriodTicks,
+});
+
 /** Another replica billed one of the batch's request ids between our check and our insert: run the batch again. */
 class RequestBilledConcurrently extends Error {}
+
+/** Rejections that may succeed when sent again later: the key's creation may not have reached Billing yet. */
+const RETRYABLE_REJECTIONS: ReadonlySet<string> = new Set([ErrorCode.UnknownApiKey]);
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
 /**
  * Usage metering at request time. Every event is priced from the price table and charged to its
- * team inside one transaction that holds the team's balance row: prepaid credits first, then
- * invoiced usage up to the limit, or rejected whole. A request id is billed at most once ever
- * (its usage row is the proof). Debits are group-committed: all events waiting when a batch
- * starts share one lock, one balance write and one ledger entry per team and kind.
+ * API key's team (as Billing's copy of Team's keys says) inside one transaction that holds the
+ * key's row and the team's balance row: within the key's monthly spend cap, prepaid credits
+ * first, then invoiced usage up to the limit, or rejected whole. A request id is billed at most
+ * once ever (its usage row is the proof). Debits are group-committed: all events waiting when a
+ * batch starts share one lock per key and team, one ledger entry per team and kind, and one
+ * statement writing the balances and the keys' spend.
  */
 export class MeteringService {
   private readonly batches: GroupCommit<PricedUsage, Verdict>;
@@ -44,6 +61,8 @@ export class MeteringService {
     private readonly usage: UsageRepository,
     private readonly balanceRows: CreditBalanceRepository,
     private readonly balances: CreditBalanceService,
+    private readonly keys: BillingApiKeyRepository,
+    private readonly alerts: CreditAlertService,
     private readonly prices: Record<string, ModelPrice>,
     private readonly mode: MeteringMode = 'batched',
     private readonly now: () => Date = () => new Date(),
@@ -80,7 +99,7 @@ export class MeteringService {
     verdicts.forEach((v, i) => {
       if (v.outcome === 'accepted') result.accepted++;
       else if (v.outcome === 'duplicate') result.duplicates++;
-      else result.rejected.push({ requestId: events[i].requestId, code: v.code, message: v.message });
+      else result.rejected.push({ requestId: events[i].requestId, code: v.code, message: v.message, retryable: RETRYABLE_REJECTIONS.has(v.code) });
     });
     return result;
   }
@@ -100,7 +119,10 @@ export class MeteringService {
   private async commitIn(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], events: PricedUsage[]): Promise<Verdict[]> {
     const at = this.now();
     const period = periodStartOf(at);
-    const teamIds = [...new Set(events.map((e) => e.teamId))].sort();
+    // Keys first, then balances, each in id order: every locker takes them in this order, so none deadlock.
+    const keyRows = await this.keys.lock(tx, [...new Set(events.map((e) => e.apiKeyId).filter(isUuid))].sort());
+    const keys = new Map(keyRows.map((k) => [k.id, keyAccountOf(k, period)]));
+    const teamIds = [...new Set(keyRows.map((k) => k.teamId))].sort();
     const locked = new Map((await this.balanceRows.lock(tx, teamIds)).map((r) => [r.teamId, currentOf(r, at)]));
     const accounts = new Map<string, Account>();
     for (const teamId of teamIds) {
@@ -108,13 +130,13 @@ export class MeteringService {
       accounts.set(teamId, { prepaidTicks: row.prepaidTicks, invoicedTicks: row.invoicedThisPeriodTicks, limitTicks: row.invoicedLimitTicks });
     }
     const billed = await this.usage.billedAmong(tx, events.map((e) => e.requestId));
-    const verdicts = meter(accounts, events, billed);
+    const verdicts = meter(accounts, keys, events, billed);
 
     const accepted: BilledUsage[] = [];
     const spent = new Map<string, { prepaid: bigint; invoiced: bigint }>();
     verdicts.forEach((v, i) => {
       if (v.outcome !== 'accepted') return;
-      const e = events[i];
+      const e = { ...events[i], teamId: v.teamId };
       accepted.push({ ...e, prepaidTicks: v.prepaidTicks, invoicedTicks: v.invoicedTicks });
       const s = spent.get(e.teamId) ?? { prepaid: 0n, invoiced: 0n };
       s.prepaid += v.prepaidTicks;
@@ -145,13 +167,17 @@ export class MeteringService {
     }
     await this.usage.appendLedger(tx, entries);
     const changed = [...spent.keys()].sort();
+    const spentKeys = [...new Set(accepted.map((u) => u.apiKeyId))].sort();
     const rows = await this.usage.writeBalances(
       tx,
       changed.map((teamId) => ({ teamId, prepaidTicks: accounts.get(teamId)!.prepaidTicks, invoicedTicks: accounts.get(teamId)!.invoicedTicks })),
+      spentKeys.map((id) => ({ id, spentTicks: keys.get(id)!.spentTicks })),
       period,
       at,
     );
-    await this.balances.announce(tx, rows.map((balance) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    await this.balances.announce(tx, rows.map(({ alertDue: _, ...balance }) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    const debited = rows.filter((r) => r.alertDue && spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
+    await this.alerts.debitedIn(tx, debited);
     await this.logRequests(tx, accepted, batchId);
     return verdicts;
   }

@@ -5,10 +5,13 @@ export class UsageEventInput {
   @Field(() => ID, { description: 'Billed at most once, ever.' })
   requestId: string;
 
-  @Field(() => ID, { description: 'The team the API key belongs to (the reporter authenticated the key).' })
-  teamId: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: "Optional: the team the reporter believes the key belongs to. The key's team is billed; when this disagrees, the event is rejected with API_KEY_TEAM_MISMATCH.",
+  })
+  teamId?: string | null;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The API key the request was made with; its team is billed.' })
   apiKeyId: string;
 
   @Field(() => String)
@@ -47,11 +50,17 @@ export class UsageRejectionType {
   @Field(() => ID)
   requestId: string;
 
-  @Field(() => String, { description: 'INSUFFICIENT_CREDITS, SPENDING_LIMIT_REACHED, UNKNOWN_MODEL or BAD_USER_INPUT.' })
+  @Field(() => String, {
+    description:
+      'INSUFFICIENT_CREDITS, SPENDING_LIMIT_REACHED, API_KEY_SPEND_CAP_REACHED, UNKNOWN_API_KEY, API_KEY_REVOKED, API_KEY_TEAM_MISMATCH, UNKNOWN_MODEL or BAD_USER_INPUT.',
+  })
   code: string;
 
   @Field(() => String)
   message: string;
+
+  @Field(() => Boolean, { description: 'Whether sending the same event again later may succeed: UNKNOWN_API_KEY, for a key created moments ago that Billing has not seen yet.' })
+  retryable: boolean;
 }
 
 @ObjectType('RecordUsageResult')

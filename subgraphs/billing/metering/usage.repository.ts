@@ -4,6 +4,8 @@ import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
 import type { PricedUsage } from './usage-rules';
 
 export interface BilledUsage extends PricedUsage {
+  /** The key's team, which was billed. */
+  teamId: string;
   prepaidTicks: bigint;
   invoicedTicks: bigint;
 }
@@ -52,18 +54,44 @@ export class UsageRepository {
     if (entries.length) await tx.getRepository(LedgerEntryEntity).insert(entries);
   }
 
-  /** Writes the new totals of balance rows the transaction holds locked. */
-  async writeBalances(tx: Tx, totals: { teamId: string; prepaidTicks: bigint; invoicedTicks: bigint }[], periodStart: string, at: Date): Promise<BalanceRow[]> {
+  /**
+   * Writes the new totals of balance rows and the month-to-date spend of key rows the
+   * transaction holds locked, in one statement. Each balance comes back with whether one of the
+   * team's credit alert thresholds not yet fired is now reached, so the alert rows are only
+   * read (and locked) in the rare batch that crosses one.
+   */
+  async writeBalances(
+    tx: Tx,
+    totals: { teamId: string; prepaidTicks: bigint; invoicedTicks: bigint }[],
+    keySpend: { id: string; spentTicks: bigint }[],
+    periodStart: string,
+    at: Date,
+  ): Promise<(BalanceRow & { alertDue: boolean })[]> {
     if (totals.length === 0) return [];
     // TypeORM answers UPDATE with [rows, affected].
     const [rows] = await tx.query(
-      `UPDATE billing.credit_balances b SET prepaid_ticks = v.prepaid, invoiced_this_period_ticks = v.invoiced, period_start = $4::date, updated_at = $5
+      `WITH spend AS (
+         UPDATE billing.api_keys k SET spend_this_period_ticks = s.spent, spend_period = $4::date, updated_at = $5
+         FROM unnest($6::uuid[], $7::bigint[]) AS s(id, spent) WHERE k.id = s.id
+       )
+       UPDATE billing.credit_balances b SET prepaid_ticks = v.prepaid, invoiced_this_period_ticks = v.invoiced, period_start = $4::date, updated_at = $5
        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(team_id, prepaid, invoiced)
        WHERE b.team_id = v.team_id
        RETURNING b.team_id AS "teamId", b.prepaid_ticks AS "prepaidTicks", b.invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
-         b.invoiced_limit_ticks AS "invoicedLimitTicks", b.period_start::text AS "periodStart", b.updated_at AS "updatedAt"`,
-      [totals.map((t) => t.teamId), totals.map((t) => t.prepaidTicks.toString()), totals.map((t) => t.invoicedTicks.toString()), periodStart, at],
+         b.invoiced_limit_ticks AS "invoicedLimitTicks", b.period_start::text AS "periodStart", b.updated_at AS "updatedAt",
+         EXISTS (SELECT 1 FROM billing.credit_alerts a, unnest(a.thresholds_percent) AS p(percent)
+                 WHERE a.team_id = b.team_id AND a.top_up_ticks > 0 AND NOT p.percent = ANY (a.fired_percent)
+                   AND b.prepaid_ticks <= a.top_up_ticks * p.percent / 100) AS "alertDue"`,
+      [
+        totals.map((t) => t.teamId),
+        totals.map((t) => t.prepaidTicks.toString()),
+        totals.map((t) => t.invoicedTicks.toString()),
+        periodStart,
+        at,
+        keySpend.map((k) => k.id),
+        keySpend.map((k) => k.spentTicks.toString()),
+      ],
     );
-    return (rows as Parameters<typeof toRow>[0][]).map(toRow);
+    return (rows as (Parameters<typeof toRow>[0] & { alertDue: boolean })[]).map((r) => ({ ...toRow(r), alertDue: r.alertDue }));
   }
 }

@@ -72,12 +72,34 @@ export const EventType = {
   TeamDomainPolicyChanged: 'team.domain.policy_changed',
   TeamJoinRequested: 'team.join_request.created',
   TeamJoinRequestDecided: 'team.join_request.decided',
+  ApiKeyCreated: 'team.api_key.created',
+  ApiKeyListed: 'team.api_key.listed',
+  ApiKeyUpdated: 'team.api_key.updated',
+  ApiKeyDisabled: 'team.api_key.disabled',
+  ApiKeyEnabled: 'team.api_key.enabled',
+  ApiKeyDeleted: 'team.api_key.deleted',
+  ApiKeyRotated: 'team.api_key.rotated',
+  ApiKeyLeaked: 'team.api_key.leaked',
   ManagementKeyCreated: 'team.management_key.created',
   ManagementKeyRevoked: 'team.management_key.revoked',
   CreditBalanceChanged: 'billing.balance.changed',
+  CreditAlertThresholdCrossed: 'billing.balance.alert_threshold_crossed',
   GatewayOperationsRecorded: 'gateway.operations.recorded',
   UsageRecorded: 'billing.usage.recorded',
 } as const;
+
+/**
+ * `billing.balance.alert_threshold_crossed`: a debit took the team's prepaid credits to or below
+ * one of the thresholds its Admins set, a percentage of the last top-up. Once per crossing.
+ */
+export interface CreditAlertThresholdCrossedPayload {
+  teamId: string;
+  thresholdPercent: number;
+  /** The threshold as money, and the top-up it is a percentage of (ticks, decimal strings). */
+  thresholdTicks: string;
+  topUpTicks: string;
+  prepaidTicks: string;
+}
 
 /** One billed inference request, as its usage reporter described it (for the API request log). */
 export interface UsageRequestLog {
@@ -148,6 +170,16 @@ export interface TeamCreatedPayload {
   name: string;
   isPersonal: boolean;
   createdBy: string;
+}
+/** `team.api_key.*` (the event's teamId is the key's team). */
+export interface ApiKeyPayload {
+  keyId: string;
+  name: string;
+}
+/** `team.api_key.rotated`: `keyId` is the new key; the old one keeps working for `graceSeconds`. */
+export interface ApiKeyRotatedPayload extends ApiKeyPayload {
+  rotatedFrom: string;
+  graceSeconds: number;
 }
 export interface TeamDeletedPayload {
   teamId: string;

@@ -22,14 +22,14 @@ export interface ApiKeySettings {
 }
 
 export const ApiKeyEvent = {
-  Created: 'team.api_key.created',
-  Listed: 'team.api_key.listed',
-  Updated: 'team.api_key.updated',
-  Disabled: 'team.api_key.disabled',
-  Enabled: 'team.api_key.enabled',
-  Deleted: 'team.api_key.deleted',
-  Rotated: 'team.api_key.rotated',
-  Leaked: 'team.api_key.leaked',
+  Created: EventType.ApiKeyCreated,
+  Listed: EventType.ApiKeyListed,
+  Updated: EventType.ApiKeyUpdated,
+  Disabled: EventType.ApiKeyDisabled,
+  Enabled: EventType.ApiKeyEnabled,
+  Deleted: EventType.ApiKeyDeleted,
+  Rotated: EventType.ApiKeyRotated,
+  Leaked: EventType.ApiKeyLeaked,
 } as const;
 
 function validate(settings: Partial<ApiKeySettings>, now: Date): void {
