@@ -9,8 +9,11 @@ export class TeamUserResolver {
   /** The user's own teams and roles. */
   @Allow(Access.Self, { user: 'root.id' })
   @FieldResolver(() => [TeamMemberType])
-  teams(@Root() user: TeamUserType, @Ctx() ctx: TeamContext): Promise<TeamMemberType[]> {
-    return ctx.loaders.membershipsOfUser.load(user.id);
+  async teams(@Root() user: TeamUserType, @Ctx() ctx: TeamContext): Promise<TeamMemberType[]> {
+    // Only the teams this request's principal holds: a membership committed after the gateway
+    // resolved the caller (a Personal Team being created, a join) shows from the next request,
+    // instead of failing the whole list on the team's own field rules.
+    return (await ctx.loaders.membershipsOfUser.load(user.id)).filter((m) => ctx.session.roleIn(m.teamId));
   }
 }
 
