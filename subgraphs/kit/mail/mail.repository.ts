@@ -7,6 +7,8 @@ export interface OutgoingEmail {
   subject: string;
   body: string;
   createdAt: Date;
+  /** Failed attempts so far. */
+  attempts: number;
 }
 
 /** DDL for a subgraph's mail outbox. */
@@ -19,6 +21,18 @@ export const outgoingEmailsDdl = (schema: string) => `CREATE TABLE "${schema}".o
   sent_at timestamptz
 )`;
 
+/**
+ * DDL for per-mail retries (added after the outbox first shipped; migrations depend on it, so it
+ * never changes): failed attempts, when the mail is due again, and why the last attempt failed.
+ */
+export const outgoingEmailsRetriesDdl = (schema: string) => [
+  `ALTER TABLE "${schema}".outgoing_emails
+     ADD COLUMN attempts int NOT NULL DEFAULT 0,
+     ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now(),
+     ADD COLUMN last_error text`,
+  `CREATE INDEX outgoing_emails_due_idx ON "${schema}".outgoing_emails (next_attempt_at) WHERE sent_at IS NULL`,
+];
+
 /** Mail written in the same transaction as its cause, so it is sent if and only if that commits. */
 export class MailRepository {
   constructor(
@@ -26,7 +40,7 @@ export class MailRepository {
     private readonly schema: string,
   ) {}
 
-  async enqueue(tx: Tx, mails: Omit<OutgoingEmail, 'id' | 'createdAt'>[]): Promise<void> {
+  async enqueue(tx: Tx, mails: Omit<OutgoingEmail, 'id' | 'createdAt' | 'attempts'>[]): Promise<void> {
     if (mails.length === 0) return;
     await tx.query(
       `INSERT INTO "${this.schema}".outgoing_emails (id, recipient, subject, body)
@@ -35,19 +49,46 @@ export class MailRepository {
     );
   }
 
-  /** Claims a batch of unsent mail; a claimed row is invisible to other senders until commit. */
-  async sendPending(send: (mail: OutgoingEmail) => Promise<void>, limit = 50): Promise<number> {
-    return this.uow.run(async (tx) => {
-      const rows: { id: string; recipient: string; subject: string; body: string; created_at: Date }[] = await tx.query(
-        `SELECT id, recipient, subject, body, created_at FROM "${this.schema}".outgoing_emails WHERE sent_at IS NULL
-         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
-      );
-      for (const r of rows) {
-        await send({ id: r.id, recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at });
+  /**
+   * Sends due mail one at a time. Each mail is claimed (FOR UPDATE SKIP LOCKED, so two replicas
+   * never send the same one), sent and marked sent in its own transaction: a later failure cannot
+   * roll back the mark of a mail already delivered. A failed send stays pending, due again after a
+   * backoff, and does not hold up the mails behind it.
+   */
+  async sendPending(send: (mail: OutgoingEmail) => Promise<void>, limit = 50): Promise<{ sent: number; failed: number }> {
+    let sent = 0;
+    let failed = 0;
+    while (sent + failed < limit) {
+      const outcome = await this.uow.run(async (tx) => {
+        const rows: { id: string; recipient: string; subject: string; body: string; created_at: Date; attempts: number }[] = await tx.query(
+          `SELECT id, recipient, subject, body, created_at, attempts FROM "${this.schema}".outgoing_emails
+           WHERE sent_at IS NULL AND next_attempt_at <= now()
+           ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        if (!rows.length) return 'none' as const;
+        const r = rows[0];
+        try {
+          await send({ id: r.id, recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at, attempts: r.attempts });
+        } catch (err) {
+          await tx.query(
+            `UPDATE "${this.schema}".outgoing_emails
+             SET attempts = attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3 WHERE id = $1`,
+            [r.id, mailRetryDelayMs(r.attempts + 1), String((err as Error)?.message ?? err).slice(0, 1000)],
+          );
+          return 'failed' as const;
+        }
         await tx.query(`UPDATE "${this.schema}".outgoing_emails SET sent_at = now() WHERE id = $1`, [r.id]);
-      }
-      return rows.length;
-    });
+        return 'sent' as const;
+      });
+      if (outcome === 'none') break;
+      if (outcome === 'sent') sent++;
+      else failed++;
+    }
+    return { sent, failed };
   }
+}
+
+/** Wait before the next attempt after `attempts` failures: 1 s, doubling, at most 15 minutes. */
+export function mailRetryDelayMs(attempts: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attempts - 1), 15 * 60_000);
 }
