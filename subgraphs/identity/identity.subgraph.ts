@@ -99,7 +99,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       sessions,
       mfa,
       accounts,
-      mailSender: new MailSender(mailRepository, logger, config.mail),
+      mailSender: new MailSender(mailRepository, logger, config.mail, config.databaseUrl),
       accountPurger: new AccountPurgeWorker(accounts, logger, config.identityPurgeIntervalMs ?? 3_600_000),
       auth,
       passwordResets,

@@ -68,7 +68,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
       directory,
       creditAlertMail: new CreditAlertMailService(teams, memberships, directory, mail),
       apiKeys,
-      mailSender: new MailSender(mail, logger, config.mail),
+      mailSender: new MailSender(mail, logger, config.mail, config.databaseUrl),
       managementKeys: new ManagementKeyService(uow, new ManagementKeyRepository(uow), outbox),
       secretScanning: new SecretScanningService(uow, apiKeyRepository, apiKeys, memberships, directory, mail, config.secretScanningKeysUrl, logger),
       apiKeyVerifier: new ApiKeyVerifier(apiKeyRepository, live, logger),

@@ -13,7 +13,7 @@ import {
 } from '../operations/generated';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
-import { createBilledApiKey, signUpUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, signUpUserWithTeam, signUpVerifiedUserWithTeam, verifyEmailForTeams, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 const USD = 10_000_000_000n;
@@ -126,7 +126,9 @@ describe('credit alert thresholds', () => {
 
   it('mail the team’s Admins once per crossing, not again for repeated debits below it, and re-arm on a top-up', async () => {
     // A team of its own: an Admin who pays, and a Member who must not get billing mail.
-    const payer = await signUpUserWithTeam(anonymous);
+    // Alerts go to verified addresses only: both have one, and only the Admin is mailed.
+    const payer = await signUpVerifiedUserWithTeam(anonymous, graph);
+    await verifyEmailForTeams(member, graph);
     const team = payer.personalTeamId;
     await (graph.apps.team.services as TeamServices).teams.addMembership(team, member.id, 'MEMBER', { userId: payer.id });
     const byMember = await member.client.request(SetCreditAlertThresholdsDocument, { teamId: team, thresholdsPercent: [50] });

@@ -35,8 +35,8 @@ export function subgraphConfig(
   };
 }
 
-/** Mail to a loopback SMTP server, polled often so tests see it quickly. */
-export const testMailConfig = (mailbox: Mailbox): MailConfig => ({ smtpUrl: mailbox.url, from: 'Console <no-reply@console.test>', pollMs: 100 });
+/** Mail to a loopback SMTP server; senders wake on each new mail, so the poll is only the fallback. */
+export const testMailConfig = (mailbox: Mailbox): MailConfig => ({ smtpUrl: mailbox.url, from: 'Console <no-reply@console.test>', pollMs: 1000 });
 
 export interface StartedSubgraph<S> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

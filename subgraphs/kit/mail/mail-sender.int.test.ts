@@ -36,7 +36,7 @@ describe('mail sender', () => {
     const recipient = `refused.${Date.now()}@example.com`;
     mailbox.refuseOnce((m) => m.to.includes(recipient) && m.subject === 'second');
     // A second replica's sender on the same outbox: a claimed mail is never sent by both.
-    const replica = new MailSender(mail, createLogger('team', 'silent'), testMailConfig(mailbox));
+    const replica = new MailSender(mail, createLogger('team', 'silent'), testMailConfig(mailbox), team.db.url);
     replica.start();
     try {
       await team.app.infra.dataSource.transaction((tx) =>
@@ -86,7 +86,7 @@ describe('mail sender', () => {
       direct.close();
     }
     expect(mailbox.to(recipient)).toHaveLength(1);
-    const sender = new MailSender(mail, createLogger('team', 'silent'), testMailConfig(mailbox));
+    const sender = new MailSender(mail, createLogger('team', 'silent'), testMailConfig(mailbox), team.db.url);
     sender.start();
     try {
       await eventually(() => expect(mailbox.to(recipient)).toHaveLength(2));

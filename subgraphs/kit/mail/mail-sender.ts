@@ -1,19 +1,25 @@
 import type { MailConfig } from '../config';
+import { Wakeup } from '../events/wakeup';
 import type { Logger } from '../logger';
-import type { MailRepository } from './mail.repository';
+import type { MailRepository, OutgoingEmail } from './mail.repository';
 import { smtpTransport, type MailTransport } from './smtp-transport';
 
-/** Delivers queued mail: over SMTP when configured, otherwise to the log. */
+/**
+ * Delivers queued mail: over SMTP when configured, otherwise to the log. Woken by NOTIFY when
+ * mail commits (given the database URL to listen on), with polling as the fallback and for retries.
+ */
 export class MailSender {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private loop?: Promise<void>;
   private stopped = false;
+  private readonly wakeup = new Wakeup();
+  private unlisten?: Promise<(() => Promise<void>) | undefined>;
   private readonly transport: MailTransport;
 
   constructor(
     private readonly mail: MailRepository,
     private readonly logger: Logger,
     private readonly config: MailConfig = { from: 'Console <no-reply@console.localhost>', pollMs: 1000 },
+    private readonly databaseUrl?: string,
   ) {
     this.transport = config.smtpUrl
       ? smtpTransport(config.smtpUrl, config.from)
@@ -24,12 +30,35 @@ export class MailSender {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.deliver()
-        .catch((err) => this.logger.warn({ err }, 'mail delivery failed; will retry'))
-        .finally(() => (this.running = undefined));
-    }, this.config.pollMs);
-    this.timer.unref();
+    this.loop ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (!this.unlisten && this.databaseUrl) this.unlisten = this.listen(this.databaseUrl);
+      try {
+        await this.deliver();
+      } catch (err) {
+        this.logger.warn({ err }, 'mail delivery failed; will retry');
+      }
+      await this.wakeup.wait(this.config.pollMs);
+    }
+  }
+
+  /** A lost listener is reopened on the next round; until then polling carries on. */
+  private async listen(databaseUrl: string): Promise<(() => Promise<void>) | undefined> {
+    const lost = (err: Error) => {
+      this.logger.warn({ err }, 'mail listener lost; polling until it is back');
+      const closing = this.unlisten;
+      this.unlisten = undefined;
+      void closing?.then((close) => close?.());
+    };
+    try {
+      return await this.mail.listen(databaseUrl, () => this.wakeup.wake(), lost);
+    } catch (err) {
+      lost(err as Error);
+      return undefined;
+    }
   }
 
   /** Sends everything due, batch after batch, until the outbox has nothing due. */
@@ -41,7 +70,7 @@ export class MailSender {
     }
   }
 
-  private async send(mail: Parameters<MailTransport['send']>[0]): Promise<void> {
+  private async send(mail: OutgoingEmail): Promise<void> {
     try {
       await this.transport.send(mail);
     } catch (err) {
@@ -52,8 +81,11 @@ export class MailSender {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    this.wakeup.wake();
+    await this.loop;
+    const close = await this.unlisten;
+    this.unlisten = undefined;
+    await close?.();
     this.transport.close();
   }
 }
