@@ -99,4 +99,22 @@ describe('mail sender', () => {
     expect(second.messageId).toBe(first.messageId);
     await eventually(async () => expect((await rowsTo(recipient))[0].sent).toBe(true));
   });
+
+  it('sends new mail as soon as it commits, not at the next poll', async () => {
+    await team.app.services.mailSender.stop();
+    const sender = new MailSender(mail, createLogger('team', 'silent'), { ...testMailConfig(mailbox), pollMs: 60_000 }, team.db.url);
+    sender.start();
+    try {
+      // Listening before the mail commits (NOTIFY reaches only listeners already there).
+      await eventually(async () =>
+        expect(await team.app.infra.dataSource.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mail:team' AND query LIKE 'LISTEN%'`)).toHaveLength(1),
+      );
+      const recipient = `woken.${Date.now()}@example.com`;
+      await team.app.infra.dataSource.transaction((tx) => mail.enqueue(tx, [{ recipient, subject: 'now', body: 'no waiting for the poll' }]));
+      // Far sooner than the minute-long poll.
+      await eventually(() => expect(mailbox.to(recipient).map((m) => m.subject)).toEqual(['now']), 10_000);
+    } finally {
+      await sender.stop();
+    }
+  });
 });
