@@ -255,11 +255,15 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
     PUBLIC_ACCOUNTS_URL: z.string().url().default('http://localhost:3000/account'),
-    SMTP_URL: z
-      .string()
-      .url()
-      .refine((v) => /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://')
-      .optional(),
+    // Empty counts as unset (docker-compose passes `${SMTP_URL:-}` through).
+    SMTP_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .url()
+        .refine((v) => /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://')
+        .optional(),
+    ),
     MAIL_FROM: z.string().min(3).default('Console <no-reply@console.localhost>'),
     MAIL_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   });

@@ -19,6 +19,7 @@ describe('configuration', () => {
     const configured = loadSubgraphConfig('team', { ...base, SMTP_URL: 'smtp://u:p@mail.example.com:587', MAIL_FROM: 'Console <no-reply@example.com>', MAIL_POLL_MS: '100' });
     expect(configured.mail).toEqual({ smtpUrl: 'smtp://u:p@mail.example.com:587', from: 'Console <no-reply@example.com>', pollMs: 100 });
     expect(() => loadSubgraphConfig('identity', { ...base, SMTP_URL: 'http://mail.example.com' })).toThrow(/SMTP_URL/);
+    expect(loadSubgraphConfig('identity', { ...base, SMTP_URL: '' }).mail?.smtpUrl).toBeUndefined();
   });
 
   it('refuses to start without a long enough secret', () => {
