@@ -8,13 +8,22 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { defaultPorts, subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
-import type { Mailbox, ReceivedMail } from '../test/support/smtp-server';
 
 const root = join(__dirname, '..');
 const started = Date.now();
 const children = new Map<string, ChildProcess>();
 let postgres: RunningPostgres | undefined;
-let mailbox: Mailbox | undefined;
+/** What `npm start` uses of test/support/smtp-server.ts (loaded only when present: it is not built or shipped). */
+interface DevelopmentMailbox {
+  url: string;
+  close(): Promise<void>;
+}
+interface DevelopmentMail {
+  to: string[];
+  subject: string;
+  body: string;
+}
+let mailbox: DevelopmentMailbox | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -76,7 +85,7 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-function printMail(mail: ReceivedMail): void {
+function printMail(mail: DevelopmentMail): void {
   const rule = '-'.repeat(72);
   process.stdout.write(`${rule}\n[mail] to: ${mail.to.join(', ')}\n[mail] subject: ${mail.subject}\n\n${mail.body}\n${rule}\n`);
 }
@@ -85,11 +94,12 @@ function printMail(mail: ReceivedMail): void {
  * Development without SMTP_URL: a loopback SMTP server that prints what users would receive. It
  * uses the test dependencies (smtp-server, mailparser); without them mail is only logged.
  */
-async function startDevelopmentMailbox(): Promise<Mailbox | undefined> {
-  let start: typeof import('../test/support/smtp-server').startMailbox;
+async function startDevelopmentMailbox(): Promise<DevelopmentMailbox | undefined> {
+  let start: (options: { onMail: (mail: DevelopmentMail) => void }) => Promise<DevelopmentMailbox>;
   try {
+    // A plain require, so the build (which has no test/) never follows it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    start = (require('../test/support/smtp-server') as typeof import('../test/support/smtp-server')).startMailbox;
+    start = require('../test/support/smtp-server').startMailbox;
   } catch (err) {
     log(`SMTP_URL is not set and no development SMTP server is available (${(err as Error).message.split('\n')[0]}): mail is only logged`);
     return undefined;
