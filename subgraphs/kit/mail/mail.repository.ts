@@ -94,9 +94,10 @@ export class MailRepository {
         try {
           await send({ id: r.id, recipient: r.recipient, subject: r.subject, body: r.body, createdAt: r.created_at, attempts: r.attempts });
         } catch (err) {
+          // Counted from now, not from the transaction's start: the failed send may have taken a while.
           await tx.query(
             `UPDATE "${this.schema}".outgoing_emails
-             SET attempts = attempts + 1, next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3 WHERE id = $1`,
+             SET attempts = attempts + 1, next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond', last_error = $3 WHERE id = $1`,
             [r.id, mailRetryDelayMs(r.attempts + 1), String((err as Error)?.message ?? err).slice(0, 1000)],
           );
           return 'failed' as const;
