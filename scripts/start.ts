@@ -13,6 +13,17 @@ const root = join(__dirname, '..');
 const started = Date.now();
 const children = new Map<string, ChildProcess>();
 let postgres: RunningPostgres | undefined;
+/** What `npm start` uses of test/support/smtp-server.ts (loaded only when present: it is not built or shipped). */
+interface DevelopmentMailbox {
+  url: string;
+  close(): Promise<void>;
+}
+interface DevelopmentMail {
+  to: string[];
+  subject: string;
+  body: string;
+}
+let mailbox: DevelopmentMailbox | undefined;
 let stopping = false;
 
 function log(message: string): void {
@@ -66,11 +77,34 @@ async function stop(code: number): Promise<void> {
   const gateway = children.get('gateway');
   if (gateway) await terminate(gateway);
   await Promise.all([...children.values()].map(terminate));
+  await mailbox?.close().catch(() => undefined);
   if (postgres) {
     log('stopping embedded PostgreSQL');
     await postgres.stop().catch((err) => log(`PostgreSQL stop failed: ${err}`));
   }
   process.exit(code);
+}
+
+function printMail(mail: DevelopmentMail): void {
+  const rule = '-'.repeat(72);
+  process.stdout.write(`${rule}\n[mail] to: ${mail.to.join(', ')}\n[mail] subject: ${mail.subject}\n\n${mail.body}\n${rule}\n`);
+}
+
+/**
+ * Development without SMTP_URL: a loopback SMTP server that prints what users would receive. It
+ * uses the test dependencies (smtp-server, mailparser); without them mail is only logged.
+ */
+async function startDevelopmentMailbox(): Promise<DevelopmentMailbox | undefined> {
+  let start: (options: { onMail: (mail: DevelopmentMail) => void }) => Promise<DevelopmentMailbox>;
+  try {
+    // A plain require, so the build (which has no test/) never follows it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    start = require('../test/support/smtp-server').startMailbox;
+  } catch (err) {
+    log(`SMTP_URL is not set and no development SMTP server is available (${(err as Error).message.split('\n')[0]}): mail is only logged`);
+    return undefined;
+  }
+  return start({ onMail: printMail });
 }
 
 async function main(): Promise<void> {
@@ -90,6 +124,13 @@ async function main(): Promise<void> {
   if (!env.INTERNAL_AUTH_SECRET) {
     // Fine for one local run; production sets a long-lived secret shared by gateway and subgraphs.
     env.INTERNAL_AUTH_SECRET = randomBytes(32).toString('hex');
+  }
+  if (!env.SMTP_URL && env.NODE_ENV !== 'production') {
+    mailbox = await startDevelopmentMailbox();
+    if (mailbox) {
+      env.SMTP_URL = mailbox.url;
+      log(`SMTP_URL is not set: mail goes to a local SMTP server at ${mailbox.url} and is printed here`);
+    }
   }
   let reporterToken: string | undefined;
   if (!env.USAGE_REPORTER_TOKENS && env.NODE_ENV !== 'production') {

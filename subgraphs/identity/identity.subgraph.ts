@@ -44,6 +44,7 @@ import { SignInMethodService } from './sign-in-method/sign-in-method.service';
 import { RestoreTokenRepository } from './account/restore-token.repository';
 import { DbIpCountryLocator } from './geoip/approximate-location';
 import { IdentityVerificationReset1733200000000 } from './migrations/1733200000000-identity-verification-reset';
+import { IdentityMailRetries1733500000000 } from './migrations/1733500000000-identity-mail-retries';
 import { PasswordResetRepository } from './password-reset/password-reset.repository';
 import { PasswordResetResolver } from './password-reset/password-reset.resolver';
 import { PasswordResetService } from './password-reset/password-reset.service';
@@ -59,6 +60,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
     IdentityAccountLifecycle1733000000001,
     IdentitySignInMethods1733100000000,
     IdentityVerificationReset1733200000000,
+    IdentityMailRetries1733500000000,
   ],
   schema: { resolvers: [UserResolver, AuthResolver, SessionResolver, MfaResolver, AccountResolver, SignInMethodResolver, PasswordResetResolver], referenceResolvers: userReference },
   createServices: ({ dataSource, outbox, config, logger }) => {
@@ -97,7 +99,7 @@ export const identitySubgraph: SubgraphDefinition<IdentityServices, IdentityLoad
       sessions,
       mfa,
       accounts,
-      mailSender: new MailSender(mailRepository, logger),
+      mailSender: new MailSender(mailRepository, logger, config.mail, config.databaseUrl),
       accountPurger: new AccountPurgeWorker(accounts, logger, config.identityPurgeIntervalMs ?? 3_600_000),
       auth,
       passwordResets,

@@ -57,6 +57,8 @@ export interface SubgraphConfig {
   secretScanningKeysUrl: string;
   /** OTLP/HTTP endpoint traces are exported to; none when absent. */
   otlpEndpoint?: string;
+  /** How queued mail leaves (identity and team); absent: written to the log. */
+  mail?: MailConfig;
   /** Audit only: how many days audit events are kept. */
   auditRetentionDays?: number;
   /**
@@ -80,6 +82,16 @@ export interface SubgraphConfig {
   identityAccountsUrl?: string;
   /** Identity only: the OpenID Connect providers users may sign in with (IDENTITY_<X|GOOGLE>_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URL). */
   identityOAuth?: Partial<Record<OAuthProviderName, OAuthProviderConfig>>;
+}
+
+/** Outgoing mail: SMTP when `smtpUrl` is set, otherwise mail is only logged. */
+export interface MailConfig {
+  /** smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (SMTP_URL). */
+  smtpUrl?: string;
+  /** The From header, e.g. `Console <no-reply@example.com>` (MAIL_FROM). */
+  from: string;
+  /** How often the outbox is polled for mail due (MAIL_POLL_MS). */
+  pollMs: number;
 }
 
 export type OAuthProviderName = 'X' | 'GOOGLE';
@@ -243,6 +255,17 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     IDENTITY_SECRET_KEY: z.string().min(32, 'IDENTITY_SECRET_KEY must be at least 32 characters').optional(),
     IDENTITY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(3_600_000),
     PUBLIC_ACCOUNTS_URL: z.string().url().default('http://localhost:3000/account'),
+    // Empty counts as unset (docker-compose passes `${SMTP_URL:-}` through).
+    SMTP_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .url()
+        .refine((v) => /^smtps?:\/\//.test(v), 'SMTP_URL must start with smtp:// or smtps://')
+        .optional(),
+    ),
+    MAIL_FROM: z.string().min(3).default('Console <no-reply@console.localhost>'),
+    MAIL_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   });
   const base = parseOrThrow(schema, env, name) as Record<string, unknown>;
   const bus = parseOrThrow(eventBusSchema, env, `${name} event bus`);
@@ -265,6 +288,7 @@ export function loadSubgraphConfig(name: SubgraphName, env: Environment): Subgra
     dnsResolvers: (base.DNS_RESOLVERS as string).split(',').map((s) => s.trim()).filter(Boolean),
     secretScanningKeysUrl: base.SECRET_SCANNING_KEYS_URL as string,
     otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT as string | undefined,
+    mail: { smtpUrl: base.SMTP_URL as string | undefined, from: base.MAIL_FROM as string, pollMs: base.MAIL_POLL_MS as number },
     ...(name === 'billing' ? { billing: loadBillingConfig(env) } : {}),
     ...(name === 'audit'
       ? {

@@ -13,6 +13,15 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgres://team@h/db');
   });
 
+  it('sends mail over SMTP only when SMTP_URL is set, from MAIL_FROM, and refuses a URL that is not SMTP', () => {
+    const base = { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: secret };
+    expect(loadSubgraphConfig('identity', base).mail).toEqual({ smtpUrl: undefined, from: 'Console <no-reply@console.localhost>', pollMs: 1000 });
+    const configured = loadSubgraphConfig('team', { ...base, SMTP_URL: 'smtp://u:p@mail.example.com:587', MAIL_FROM: 'Console <no-reply@example.com>', MAIL_POLL_MS: '100' });
+    expect(configured.mail).toEqual({ smtpUrl: 'smtp://u:p@mail.example.com:587', from: 'Console <no-reply@example.com>', pollMs: 100 });
+    expect(() => loadSubgraphConfig('identity', { ...base, SMTP_URL: 'http://mail.example.com' })).toThrow(/SMTP_URL/);
+    expect(loadSubgraphConfig('identity', { ...base, SMTP_URL: '' }).mail?.smtpUrl).toBeUndefined();
+  });
+
   it('refuses to start without a long enough secret', () => {
     expect(() => loadSubgraphConfig('identity', { DATABASE_URL: 'postgres://x/db', INTERNAL_AUTH_SECRET: 'short' })).toThrow(/INTERNAL_AUTH_SECRET/);
   });

@@ -38,6 +38,7 @@ import { MembershipRepository } from './member/membership.repository';
 import { TeamMemberResolver } from './member/team-member.resolver';
 import { TeamInitial1732800000000 } from './migrations/1732800000000-team-initial';
 import { TeamDirectoryVerified1733300000000 } from './migrations/1733300000000-team-directory-verified';
+import { TeamMailRetries1733500000000 } from './migrations/1733500000000-team-mail-retries';
 import { PersonalTeamConsumer } from './personal-team/personal-team.consumer';
 import type { TeamLoaders, TeamServices } from './team.context';
 import { TeamEntity } from './team/team.entity';
@@ -50,7 +51,7 @@ import { TeamUserResolver, teamReferences } from './user/user.resolver';
 export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
   name: 'team',
   entities: [TeamEntity, MembershipEntity, DirectoryUserEntity, InvitationEntity, DomainEntity, JoinRequestEntity, ApiKeyEntity, ManagementKeyEntity],
-  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001, TeamManagementKeys1732900000002, TeamDirectoryVerified1733300000000],
+  migrations: [TeamInitial1732800000000, TeamMembersDomains1732900000000, TeamApiKeys1732900000001, TeamManagementKeys1732900000002, TeamDirectoryVerified1733300000000, TeamMailRetries1733500000000],
   schema: {
     resolvers: [TeamResolver, TeamMemberResolver, TeamUserResolver, MemberResolver, DomainResolver, ApiKeyResolver, TeamApiKeysResolver, ManagementKeyResolver],
     referenceResolvers: teamReferences,
@@ -67,7 +68,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
       directory,
       creditAlertMail: new CreditAlertMailService(teams, memberships, directory, mail),
       apiKeys,
-      mailSender: new MailSender(mail, logger),
+      mailSender: new MailSender(mail, logger, config.mail, config.databaseUrl),
       managementKeys: new ManagementKeyService(uow, new ManagementKeyRepository(uow), outbox),
       secretScanning: new SecretScanningService(uow, apiKeyRepository, apiKeys, memberships, directory, mail, config.secretScanningKeysUrl, logger),
       apiKeyVerifier: new ApiKeyVerifier(apiKeyRepository, live, logger),

@@ -130,7 +130,7 @@ describe('members', () => {
     expect(invited.inviteTeamMember).toMatchObject({ __typename: 'TeamInvitation', email: typed.email, role: 'ADMIN' });
     expect((await typed.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
 
-    await verifyEmailOf(typed, identityDb());
+    await verifyEmailOf(typed, graph.mailbox);
     await eventually(async () => {
       const me = await typed.client.data(MeDocument);
       expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('ADMIN');
@@ -159,7 +159,7 @@ describe('members', () => {
     expect((await invitee.client.data(MeDocument)).me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
     expect((await admin.client.data(TeamAdminViewDocument, { id: admin.teamId })).team?.invitations.map((i) => i.email)).toEqual([email]);
 
-    await verifyEmailOf(invitee, identityDb());
+    await verifyEmailOf(invitee, graph.mailbox);
     await eventually(async () => {
       const me = await invitee.client.data(MeDocument);
       expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('ADMIN');
@@ -174,7 +174,7 @@ describe('members', () => {
     const invitationId = (invited.inviteTeamMember as { id: string }).id;
     expect((await admin.client.data(CancelTeamInvitationDocument, { teamId: admin.teamId, invitationId })).cancelTeamInvitation).toBe(true);
     const late = await signUpUser(anonymous, { email });
-    await verifyEmailOf(late, identityDb());
+    await verifyEmailOf(late, graph.mailbox);
     await verificationHandled(late.id);
     const me = await late.client.data(MeDocument);
     expect(me.me?.teams.some((t) => t.team.id === admin.teamId)).toBe(false);
@@ -289,7 +289,7 @@ describe('verified domains', () => {
     await admin.client.data(VerifyTeamDomainDocument, { teamId: admin.teamId, domainId: added.id });
 
     const auto = await signUpUser(anonymous, { email: `ada.${randomBytes(3).toString('hex')}@${domain}` });
-    await verifyEmailOf(auto, identityDb());
+    await verifyEmailOf(auto, graph.mailbox);
     await eventually(async () => {
       const me = await auto.client.data(MeDocument);
       expect(me.me?.teams.find((t) => t.team.id === admin.teamId)?.role).toBe('MEMBER');
@@ -298,7 +298,7 @@ describe('verified domains', () => {
     await admin.client.data(SetTeamDomainJoinPolicyDocument, { teamId: admin.teamId, domainId: added.id, policy: 'ASK' });
     const asking = await signUpUser(anonymous, { email: `bob.${randomBytes(3).toString('hex')}@${domain}` });
     const refused = await signUpUser(anonymous, { email: `eve.${randomBytes(3).toString('hex')}@${domain}` });
-    await Promise.all([asking, refused].map((u) => verifyEmailOf(u, identityDb())));
+    await Promise.all([asking, refused].map((u) => verifyEmailOf(u, graph.mailbox)));
     const requests = await eventually(async () => {
       const view = await admin.client.data(TeamAdminViewDocument, { id: admin.teamId });
       expect(view.team?.joinRequests).toHaveLength(2);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import type { BillingServices } from '../../subgraphs/billing/billing.context';
 import { CreateApiKeyDocument, MeDocument, SignUpDocument, VerifyEmailDocument } from '../operations/generated';
 import type { GraphClient } from './client';
 import { eventually } from './eventually';
 import type { TestGraph } from './graph';
+import type { Mailbox, ReceivedMail } from './smtp-server';
 
 let counter = 0;
 
@@ -38,21 +38,39 @@ export async function signUpUserWithTeam(anonymous: GraphClient): Promise<Signed
   return { ...user, personalTeamId };
 }
 
-/** The latest mail a user would have received at this address, read from Identity's mail outbox. */
-export async function lastMailTo(identityDb: DataSource, recipient: string, subject?: string): Promise<{ subject: string; body: string }> {
-  return eventually(async () => {
-    const rows: { subject: string; body: string }[] = await identityDb.query(
-      `SELECT subject, body FROM identity.outgoing_emails WHERE recipient = $1 AND ($2::text IS NULL OR subject = $2) ORDER BY created_at DESC, id DESC LIMIT 1`,
-      [recipient, subject ?? null],
-    );
-    if (!rows.length) throw new Error(`no mail to ${recipient} yet`);
-    return rows[0];
+/**
+ * The latest mail the SMTP server received for this address (with this subject), once at least
+ * `count` such mails have arrived: mail leaves after the change commits, so the test waits for it.
+ */
+export async function lastMailTo(mailbox: Mailbox, recipient: string, subject?: string, count = 1): Promise<ReceivedMail> {
+  return eventually(() => {
+    const mails = mailsTo(mailbox, recipient, subject);
+    if (mails.length < count) throw new Error(`${mails.length} of ${count} mails to ${recipient}${subject ? ` about "${subject}"` : ''} so far`);
+    return mails.at(-1)!;
+  });
+}
+
+/** Every mail the SMTP server has received so far for this address (with this subject), oldest first. */
+export function mailsTo(mailbox: Mailbox, recipient: string, subject?: string): ReceivedMail[] {
+  return mailbox.to(recipient).filter((m) => subject === undefined || m.subject === subject);
+}
+
+/**
+ * Waits until Identity's and Team's mail outboxes hold nothing unsent: everything committed so far
+ * is in the mailbox, so a test can assert that some mail was NOT sent.
+ */
+export async function allMailSent(graph: TestGraph): Promise<void> {
+  await eventually(async () => {
+    for (const name of ['identity', 'team'] as const) {
+      const [{ pending }] = await graph.apps[name].infra.dataSource.query(`SELECT count(*)::int AS pending FROM "${name}".outgoing_emails WHERE sent_at IS NULL`);
+      if (pending) throw new Error(`${pending} mails of ${name} not sent yet`);
+    }
   });
 }
 
 /** Verifies the user's email with the code mailed at sign-up, as the user would. */
-export async function verifyEmailOf(user: SignedUpUser, identityDb: DataSource): Promise<void> {
-  const mail = await lastMailTo(identityDb, user.email, 'Verify your email address');
+export async function verifyEmailOf(user: SignedUpUser, mailbox: Mailbox): Promise<void> {
+  const mail = await lastMailTo(mailbox, user.email, 'Verify your email address');
   const code = /verify your email address: (\d{6})/.exec(mail.body)![1];
   const verified = await user.client.data(VerifyEmailDocument, { code });
   if (!verified.verifyEmail.emailVerified) throw new Error('email not verified');
@@ -63,7 +81,7 @@ export async function verifyEmailOf(user: SignedUpUser, identityDb: DataSource):
  * Admins can add them by address. Without it Team treats the address as typed, not owned.
  */
 export async function verifyEmailForTeams(user: SignedUpUser, graph: TestGraph): Promise<void> {
-  await verifyEmailOf(user, graph.apps.identity.infra.dataSource);
+  await verifyEmailOf(user, graph.mailbox);
   await eventually(async () => {
     const rows: unknown[] = await graph.apps.team.infra.dataSource.query(
       `SELECT 1 FROM team.user_directory WHERE user_id = $1 AND email_verified AND lower(email) = lower($2)`,

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { BillingConfig, EventBusConfig, GatewayConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
+import type { BillingConfig, EventBusConfig, GatewayConfig, MailConfig, SubgraphConfig, SubgraphName } from '../../subgraphs/kit/config';
 import { loadBillingConfig, subgraphNames } from '../../subgraphs/kit/config';
 import { SubgraphApp, type SubgraphAppOptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
 import { subgraphs } from '../../subgraphs';
 import { Gateway } from '../../gateway/gateway';
 import { createTestDatabase, type TestDatabase } from './database';
+import { startMailbox, type Mailbox } from './smtp-server';
 
 const LOG_LEVEL = (process.env.TEST_LOG_LEVEL ?? 'silent') as SubgraphConfig['logLevel'];
 
@@ -15,6 +16,7 @@ export function subgraphConfig(
   secret: string,
   eventBus: EventBusConfig = { kind: 'postgres' },
   billing?: Partial<BillingConfig>,
+  mail?: MailConfig,
 ): SubgraphConfig {
   return {
     ...(name === 'billing' ? { billing: { ...loadBillingConfig({}), ...billing } } : {}),
@@ -29,8 +31,12 @@ export function subgraphConfig(
     shutdownGraceMs: 2000,
     dnsResolvers: [],
     secretScanningKeysUrl: 'http://127.0.0.1:9/unused',
+    mail,
   };
 }
+
+/** Mail to a loopback SMTP server; senders wake on each new mail, so the poll is only the fallback. */
+export const testMailConfig = (mailbox: Mailbox): MailConfig => ({ smtpUrl: mailbox.url, from: 'Console <no-reply@console.test>', pollMs: 1000 });
 
 export interface StartedSubgraph<S> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -43,11 +49,11 @@ export interface StartedSubgraph<S> {
 /** One subgraph on its own database, for integration tests. */
 export async function startSubgraph<S, L>(
   definition: SubgraphDefinition<S, L>,
-  options: { db?: TestDatabase; secret?: string; eventBus?: EventBusConfig; app?: SubgraphAppOptions; billing?: Partial<BillingConfig> } = {},
+  options: { db?: TestDatabase; secret?: string; eventBus?: EventBusConfig; app?: SubgraphAppOptions; billing?: Partial<BillingConfig>; mail?: MailConfig } = {},
 ): Promise<StartedSubgraph<S>> {
   const db = options.db ?? (await createTestDatabase());
   const secret = options.secret ?? randomBytes(32).toString('hex');
-  const app = new SubgraphApp(definition, subgraphConfig(definition.name, db.url, secret, options.eventBus, options.billing), options.app);
+  const app = new SubgraphApp(definition, subgraphConfig(definition.name, db.url, secret, options.eventBus, options.billing, options.mail), options.app);
   await app.start();
   return {
     app,
@@ -65,6 +71,8 @@ export interface TestGraph {
   secret: string;
   apps: Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   gateway: Gateway;
+  /** The SMTP server every subgraph sends its mail to: what users would receive. */
+  mailbox: Mailbox;
   /** A service token the gateway accepts from usage reporters. */
   usageReporterToken: string;
   url: string;
@@ -98,9 +106,14 @@ export async function startGraph(
   const db = await createTestDatabase();
   const secret = randomBytes(32).toString('hex');
   const usageReporterToken = randomBytes(32).toString('hex');
+  const mailbox = await startMailbox();
   const apps = {} as Record<SubgraphName, SubgraphApp<unknown, unknown>>;
   for (const name of subgraphNames) {
-    const config = { ...subgraphConfig(name, db.url, secret, options.eventBus, options.billing), ...options.subgraphs, otlpEndpoint: options.otlpEndpoint };
+    const config = {
+      ...subgraphConfig(name, db.url, secret, options.eventBus, options.billing, testMailConfig(mailbox)),
+      ...options.subgraphs,
+      otlpEndpoint: options.otlpEndpoint,
+    };
     const app = new SubgraphApp(subgraphs[name] as SubgraphDefinition<unknown, unknown>, config);
     await app.start();
     apps[name] = app;
@@ -132,12 +145,14 @@ export async function startGraph(
     secret,
     apps,
     gateway,
+    mailbox,
     usageReporterToken,
     url: gateway.url,
     wsUrl: gateway.url.replace('http://', 'ws://'),
     stop: async () => {
       await gateway.close(1000);
       for (const name of [...subgraphNames].reverse()) await apps[name].stop();
+      await mailbox.close();
       await db.drop();
     },
   };
