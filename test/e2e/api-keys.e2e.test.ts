@@ -94,7 +94,8 @@ describe('verifying keys', () => {
     const tampered = secret.slice(0, 10) + (secret[10] === 'a' ? 'b' : 'a') + secret.slice(11);
     const { result, statements } = await graph.apps.team.infra.statements.capture(async () => [await verify(tampered), await verify('sk-not-ours'), await verify('cgk_short')]);
     expect(result.every((r) => !r.valid && r.reason === 'MALFORMED')).toBe(true);
-    expect(statements).toEqual([]);
+    // Only the verifier's statements count: the subgraph's background workers (mail, outbox) poll on their own.
+    expect(statements.filter((s) => /api_keys/.test(s))).toEqual([]);
   });
 
   it('says a well-formed key that is not ours is unknown', async () => {
@@ -108,7 +109,7 @@ describe('verifying keys', () => {
     const { statements } = await graph.apps.team.infra.statements.capture(async () => {
       for (let i = 0; i < 20; i++) await verify(createApiKey.secret);
     });
-    expect(statements.filter((s) => /UPDATE/i.test(s))).toHaveLength(0);
+    expect(statements.filter((s) => /UPDATE\b.*api_keys/is.test(s))).toHaveLength(0);
     await (graph.apps.team.services as TeamServices).apiKeyVerifier.flush();
     const keys = await admin.client.data(TeamApiKeysDocument, { id: teamId });
     expect(keys.team?.apiKeys.find((k) => k.id === createApiKey.apiKey.id)?.lastUsedAt).not.toBeNull();
