@@ -13,22 +13,14 @@ import {
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { lastMailTo, PASSWORD, signUpUser, uniqueEmail } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 import { callInternal } from '../support/internal';
 import type { ReceivedMail } from '../support/smtp-server';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  // The test client stands in for a reverse proxy on loopback, naming the client in X-Forwarded-For.
-  graph = await startGraph({ trustedProxies: ['127.0.0.1', '::1'] });
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+// The test client stands in for a reverse proxy on loopback, naming the client in X-Forwarded-For.
+useGraph((started) => ({ graph, anonymous } = started), { trustedProxies: ['127.0.0.1', '::1'] });
 
 const codeOf = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
 const identityDb = () => graph.apps.identity.infra.dataSource;

@@ -18,20 +18,12 @@ import type { TeamServices } from '../../subgraphs/team/team.context';
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 import { callInternal } from '../support/internal';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  graph = await startGraph();
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+useGraph((started) => ({ graph, anonymous } = started));
 
 const verify = (key: string) => callInternal<VerifyResult>(graph.apps.team.url, 'verify-api-key', { key }, graph.secret);
 const code = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;

@@ -8,19 +8,11 @@ import type { CreditBalanceService } from '../../subgraphs/billing/balance/credi
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUser, signUpUserWithTeam, uniqueEmail, PASSWORD } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  graph = await startGraph();
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+useGraph((started) => ({ graph, anonymous } = started));
 
 const balances = () => (graph.apps.billing.services as { balances: CreditBalanceService }).balances;
 

@@ -14,19 +14,11 @@ import {
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUserWithTeam, signUpVerifiedUserWithTeam } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  graph = await startGraph();
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+useGraph((started) => ({ graph, anonymous } = started));
 
 const code = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
 

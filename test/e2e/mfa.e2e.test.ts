@@ -12,19 +12,11 @@ import {
 import { GraphClient } from '../support/client';
 import { eventually } from '../support/eventually';
 import { PASSWORD, signUpUser, type SignedUpUser } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  graph = await startGraph();
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+useGraph((started) => ({ graph, anonymous } = started));
 
 /** The code an authenticator app shows `offset` steps from now. */
 const codeAt = (secret: string, offset = 0) => hotp(base32Decode(secret), totpStep(Date.now()) + offset);

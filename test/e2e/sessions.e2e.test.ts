@@ -10,20 +10,12 @@ import {
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { PASSWORD, signUpUser, signUpUserWithTeam, uniqueEmail } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { useGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
 let anonymous: GraphClient;
-
-beforeAll(async () => {
-  // The production default for re-checking WebSocket sessions.
-  graph = await startGraph();
-  anonymous = new GraphClient(graph.url);
-});
-
-afterAll(async () => {
-  await graph?.stop();
-});
+// The production default for re-checking WebSocket sessions.
+useGraph((started) => ({ graph, anonymous } = started));
 
 async function signIn(email: string, password = PASSWORD) {
   return anonymous.request(SignInDocument, { input: { email, password } });

@@ -5,6 +5,7 @@ import { loadBillingConfig, subgraphNames } from '../../subgraphs/kit/config';
 import { SubgraphApp, type SubgraphAppOptions, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
 import { subgraphs } from '../../subgraphs';
 import { Gateway } from '../../gateway/gateway';
+import { GraphClient } from './client';
 import { createTestDatabase, type TestDatabase } from './database';
 import { startMailbox, type Mailbox } from './smtp-server';
 
@@ -156,4 +157,19 @@ export async function startGraph(
       await db.drop();
     },
   };
+}
+
+/**
+ * Starts the whole graph before a test file's tests and stops it after them; `onStarted` gets the
+ * graph and an anonymous client (declare further `beforeAll` hooks after this call to use them).
+ */
+export function useGraph(onStarted: (started: { graph: TestGraph; anonymous: GraphClient }) => void, options?: Parameters<typeof startGraph>[0]): void {
+  let graph: TestGraph | undefined;
+  beforeAll(async () => {
+    graph = await startGraph(options);
+    onStarted({ graph, anonymous: new GraphClient(graph.url) });
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
 }
