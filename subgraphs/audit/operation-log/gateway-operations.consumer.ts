@@ -9,6 +9,7 @@ import type { AuditEventService } from '../audit-event/audit-event.service';
  */
 export class GatewayOperationsConsumer implements EventConsumer {
   readonly name = 'audit.gateway-operations';
+  readonly types = [EventType.GatewayOperationsRecorded];
 
   constructor(private readonly audit: AuditEventService) {}
 

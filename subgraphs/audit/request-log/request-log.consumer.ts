@@ -5,6 +5,7 @@ import type { ApiRequestLogService } from './request-log.service';
 /** Billing's `billing.usage.recorded` events become API request log rows (once: inbox and request id). */
 export class ApiRequestLogConsumer implements EventConsumer {
   readonly name = 'audit.request-log';
+  readonly types = [EventType.UsageRecorded];
 
   constructor(private readonly logs: ApiRequestLogService) {}
 

@@ -20,6 +20,7 @@ const handled: ReadonlySet<string> = new Set([
  */
 export class ApiKeyProjectionConsumer implements EventConsumer {
   readonly name = 'billing.api-keys';
+  readonly types = [...handled];
 
   constructor(
     private readonly keys: BillingApiKeyRepository,

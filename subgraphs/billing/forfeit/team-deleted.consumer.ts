@@ -12,6 +12,7 @@ export interface TeamDeletedPayload {
  */
 export class TeamDeletedConsumer implements EventConsumer {
   readonly name = 'billing.forfeit-on-team-deletion';
+  readonly types = [EventType.TeamDeleted];
 
   constructor(private readonly balances: CreditBalanceService) {}
 

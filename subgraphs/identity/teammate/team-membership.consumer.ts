@@ -5,6 +5,7 @@ import type { TeamMembershipRepository } from './team-membership.repository';
 /** Keeps Identity's copy of team memberships in step with Team. */
 export class TeamMembershipConsumer implements EventConsumer {
   readonly name = 'identity.team-memberships';
+  readonly types = [EventType.TeamMemberAdded, EventType.TeamMemberRemoved];
 
   constructor(private readonly memberships: TeamMembershipRepository) {}
 

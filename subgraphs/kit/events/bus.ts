@@ -8,6 +8,12 @@ export interface Delivery {
 
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
+/** What a consumer group wants; a bus may use it to skip reading the rest (others deliver everything). */
+export interface SubscriptionFilter {
+  /** Only events of these types; absent: every event. */
+  types?: readonly string[];
+}
+
 export interface Subscription {
   stop(): Promise<void>;
 }
@@ -20,7 +26,7 @@ export interface Subscription {
 export interface EventBus {
   readonly kind: 'postgres' | 'nats';
   publish(events: DomainEvent[]): Promise<void>;
-  subscribe(group: string, handler: DeliveryHandler): Promise<Subscription>;
+  subscribe(group: string, handler: DeliveryHandler, filter?: SubscriptionFilter): Promise<Subscription>;
   /** Forgets events older than this that every consumer group has passed (where the bus keeps them itself). */
   prune?(olderThanMs: number): Promise<void>;
   close(): Promise<void>;

@@ -8,6 +8,8 @@ import { sleep } from './wakeup';
 export interface EventConsumer {
   /** The consumer group name; every replica of a subgraph shares it. */
   readonly name: string;
+  /** The only event types `handles` can accept, when it is a fixed set: the bus may skip reading the rest. */
+  readonly types?: readonly string[];
   handles(event: DomainEvent): boolean;
   apply(event: DomainEvent, manager: EntityManager): Promise<void>;
 }
@@ -48,7 +50,7 @@ export class ConsumerRunner {
 
   async start(consumers: EventConsumer[]): Promise<void> {
     for (const consumer of consumers) {
-      this.subscriptions.push(await this.bus.subscribe(consumer.name, ({ event }) => this.deliver(consumer, event)));
+      this.subscriptions.push(await this.bus.subscribe(consumer.name, ({ event }) => this.deliver(consumer, event), { types: consumer.types }));
     }
   }
 

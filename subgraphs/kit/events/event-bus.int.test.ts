@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { eventually } from '../../../test/support/eventually';
 import { testEnv } from '../../../test/support/env';
@@ -147,4 +148,53 @@ describe.each(factories.filter((f) => f.enabled))('$name event bus', (factory) =
       expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
     }
   }, 90_000);
+});
+
+describe('PostgreSQL event bus with a type filter', () => {
+  let db: TestDatabase;
+  const buses: PostgresEventBus[] = [];
+  const bus = () => {
+    const b = new PostgresEventBus(db.url, logger, { pollMs: 200 });
+    buses.push(b);
+    return b;
+  };
+  const typed = (type: string, n: number): DomainEvent => createEvent('test', { type, aggregateId: 'agg', teamId: null, actor: null, payload: { n } }) as DomainEvent;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterEach(async () => {
+    for (const b of buses.splice(0)) await b.close();
+    await db.drop();
+  });
+
+  it('delivers only the wanted types, in order, and moves past the others so a restarted group starts after them', async () => {
+    const publisher = bus();
+    const group = `filtered-${randomUUID()}`;
+    const received: DomainEvent[] = [];
+    const first = await bus().subscribe(group, async ({ event: e }) => void received.push(e), { types: ['test.wanted'] });
+    const sent = Array.from({ length: 30 }, (_, i) => typed(i % 3 === 0 ? 'test.wanted' : 'test.other', i));
+    await publisher.publish(sent);
+    await eventually(() => expect(received).toHaveLength(10));
+    expect(received.map((e) => e.id)).toEqual(sent.filter((e) => e.type === 'test.wanted').map((e) => e.id));
+    // The batch ended with unwanted events: the group's position is past them.
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await eventually(async () => {
+        const { rows } = await client.query('SELECT (SELECT position FROM eventbus.consumer_offsets WHERE consumer = $1) AS position, (SELECT max(seq) FROM eventbus.events) AS last', [group]);
+        expect(rows[0].position).toBe(rows[0].last);
+      });
+    } finally {
+      await client.end();
+    }
+    await first.stop();
+
+    const after: DomainEvent[] = [];
+    await bus().subscribe(group, async ({ event: e }) => void after.push(e), { types: ['test.wanted'] });
+    const next = typed('test.wanted', 99);
+    await publisher.publish([next]);
+    await eventually(() => expect(after.map((e) => e.id)).toEqual([next.id]));
+  });
 });

@@ -1,6 +1,6 @@
 import { Client, Pool } from 'pg';
 import type { Logger } from '../logger';
-import type { DeliveryHandler, EventBus, Subscription } from './bus';
+import type { DeliveryHandler, EventBus, Subscription, SubscriptionFilter } from './bus';
 import type { DomainEvent } from './event';
 import { sleep, Wakeup } from './wakeup';
 
@@ -98,10 +98,10 @@ export class PostgresEventBus implements EventBus {
     );
   }
 
-  async subscribe(group: string, handler: DeliveryHandler): Promise<Subscription> {
+  async subscribe(group: string, handler: DeliveryHandler, filter: SubscriptionFilter = {}): Promise<Subscription> {
     await this.ensureSchema();
     await this.pool.query(`INSERT INTO ${SCHEMA}.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING`, [group]);
-    const sub = new PostgresSubscription(this.url, this.pool, group, handler, this.logger, this.options, () =>
+    const sub = new PostgresSubscription(this.url, this.pool, group, handler, filter, this.logger, this.options, () =>
       this.subscriptions.delete(sub),
     );
     this.subscriptions.add(sub);
@@ -127,6 +127,7 @@ class PostgresSubscription implements Subscription {
     private readonly pool: Pool,
     private readonly group: string,
     private readonly handler: DeliveryHandler,
+    private readonly filter: SubscriptionFilter,
     private readonly logger: Logger,
     private readonly options: PostgresBusOptions,
     private readonly onStop: () => void,
@@ -170,25 +171,36 @@ class PostgresSubscription implements Subscription {
   }
 
   private async consumeBatch(client: Client): Promise<number> {
-    const { rows } = await client.query<{ seq: string; envelope: DomainEvent }>(
-      `SELECT e.seq, e.envelope FROM ${SCHEMA}.events e
+    // Events of other types are passed over without reading their envelopes (large ones live
+    // out of line), and the offset moves past them once per batch rather than once per event.
+    const types = this.filter.types;
+    const { rows } = await client.query<{ seq: string; envelope: DomainEvent | null }>(
+      `SELECT e.seq, CASE WHEN $3::text[] IS NULL OR e.type = ANY($3::text[]) THEN e.envelope END AS envelope FROM ${SCHEMA}.events e
        WHERE e.seq > (SELECT position FROM ${SCHEMA}.consumer_offsets WHERE consumer = $1)
        ORDER BY e.seq LIMIT $2`,
-      [this.group, this.options.batchSize ?? 200],
+      [this.group, this.options.batchSize ?? 200, types ? [...types] : null],
     );
+    let passedOver: string | undefined;
     for (const row of rows) {
-      if (!this.running) return 0;
+      if (!this.running) break;
+      if (!row.envelope) {
+        passedOver = row.seq;
+        continue;
+      }
       const attempt = (this.attempts.get(row.envelope.id) ?? 0) + 1;
       this.attempts.set(row.envelope.id, attempt);
       // A throwing handler leaves the offset where it is: the event is delivered again.
       await this.handler({ event: row.envelope, attempt });
       this.attempts.delete(row.envelope.id);
-      await client.query(`UPDATE ${SCHEMA}.consumer_offsets SET position = $2, updated_at = now() WHERE consumer = $1`, [
-        this.group,
-        row.seq,
-      ]);
+      passedOver = undefined;
+      await this.advance(client, row.seq);
     }
-    return rows.length;
+    if (passedOver) await this.advance(client, passedOver);
+    return this.running ? rows.length : 0;
+  }
+
+  private async advance(client: Client, seq: string): Promise<void> {
+    await client.query(`UPDATE ${SCHEMA}.consumer_offsets SET position = $2, updated_at = now() WHERE consumer = $1`, [this.group, seq]);
   }
 
   async stop(): Promise<void> {

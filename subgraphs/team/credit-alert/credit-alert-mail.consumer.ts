@@ -5,6 +5,7 @@ import type { CreditAlertMailService } from './credit-alert-mail.service';
 /** Billing's credit alerts become mail to the team's Admins, once per alert event. */
 export class CreditAlertMailConsumer implements EventConsumer {
   readonly name = 'team.credit-alert-mail';
+  readonly types = [EventType.CreditAlertThresholdCrossed];
 
   constructor(private readonly alerts: CreditAlertMailService) {}
 

@@ -8,6 +8,7 @@ import type { DirectoryRepository } from './directory.repository';
  */
 export class DirectoryConsumer implements EventConsumer {
   readonly name = 'team.directory';
+  readonly types = [EventType.UserEmailChanged, EventType.UserPurged];
 
   constructor(private readonly directory: DirectoryRepository) {}
 

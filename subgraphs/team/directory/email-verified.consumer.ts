@@ -10,6 +10,7 @@ import type { MemberService } from '../member/member.service';
  */
 export class EmailVerifiedConsumer implements EventConsumer {
   readonly name = 'team.email-verified';
+  readonly types = [EventType.UserEmailVerified];
 
   constructor(
     private readonly members: MemberService,

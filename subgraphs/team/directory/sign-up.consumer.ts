@@ -10,6 +10,7 @@ import type { DirectoryRepository } from './directory.repository';
  */
 export class SignUpConsumer implements EventConsumer {
   readonly name = 'team.sign-up';
+  readonly types = [EventType.UserSignedUp];
 
   constructor(private readonly directory: DirectoryRepository) {}
 

@@ -5,6 +5,7 @@ import type { TeamService } from '../team/team.service';
 /** Gives every new user a Personal Team, as its Admin. */
 export class PersonalTeamConsumer implements EventConsumer {
   readonly name = 'team.personal-team';
+  readonly types = [EventType.UserSignedUp];
 
   constructor(private readonly teams: TeamService) {}
 
