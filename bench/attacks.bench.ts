@@ -5,8 +5,8 @@
  *   npm run bench:attacks -- [--rounds 50]
  */
 import 'reflect-metadata';
-import { join } from 'node:path';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { attacks, sendAttack } from '../test/attacks/hostile-operations';
 import { startGraph } from '../test/support/graph';
 
@@ -16,10 +16,7 @@ const ROUNDS = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') 
 async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'test';
   let embedded: RunningPostgres | undefined;
-  if (!process.env.DATABASE_URL && !process.env.TEST_ADMIN_DATABASE_URL) {
-    embedded = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-attacks-${process.pid}`), ephemeral: true });
-    process.env.TEST_ADMIN_DATABASE_URL = embedded.url();
-  }
+  embedded = await embeddedPostgresUnlessConfigured('attacks');
   const graph = await startGraph({ production: true });
   try {
     for (const attack of attacks) await sendAttack(graph.url, attack); // warm up

@@ -7,10 +7,10 @@
  *   npm run bench:auth -- [--hashes 20] [--trials 5]
  */
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PasswordHasher } from '../subgraphs/identity/auth/password-hasher';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { GraphClient, subscribe } from '../test/support/client';
 import { PASSWORD, signUpUserWithTeam } from '../test/support/factories';
 import { startGraph } from '../test/support/graph';
@@ -38,10 +38,7 @@ async function main(): Promise<void> {
 
   process.env.NODE_ENV ??= 'test';
   let embedded: RunningPostgres | undefined;
-  if (!process.env.DATABASE_URL && !process.env.TEST_ADMIN_DATABASE_URL) {
-    embedded = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-auth-${process.pid}`), ephemeral: true });
-    process.env.TEST_ADMIN_DATABASE_URL = embedded.url();
-  }
+  embedded = await embeddedPostgresUnlessConfigured('auth');
   const graph = await startGraph();
   const anonymous = new GraphClient(graph.url);
   const httpDelays: number[] = [];

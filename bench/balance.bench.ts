@@ -20,14 +20,14 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { print } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { Session } from '../subgraphs/kit/session';
 import type { BillingServices } from '../subgraphs/billing/billing.context';
 import type { UsageEvent } from '../subgraphs/billing/metering/usage-rules';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { CreditBalanceChangedDocument } from '../test/operations/generated';
 import { registerApiKey } from '../test/support/billing-keys';
 import { GraphClient } from '../test/support/client';
@@ -130,11 +130,7 @@ function line(label: string, values: number[], extra = ''): string {
 async function main(): Promise<number> {
   process.env.NODE_ENV ??= 'test';
   let postgres: RunningPostgres | undefined;
-  if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
-    progress('DATABASE_URL is not set: starting an embedded PostgreSQL');
-    postgres = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-postgres-${process.pid}`), ephemeral: true });
-    process.env.TEST_ADMIN_DATABASE_URL = postgres.url('postgres');
-  }
+  postgres = await embeddedPostgresUnlessConfigured('balance', progress);
   const graph = await startGraph();
   const sockets: Client[] = [];
   try {

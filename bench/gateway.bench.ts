@@ -17,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { PrincipalResolver } from '../gateway/principal-resolver';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { ASSERTION_HEADER, signAssertion, type Principal } from '../subgraphs/kit/auth';
 import { subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
 import { eventually } from '../test/support/eventually';
@@ -266,12 +267,7 @@ async function main(): Promise<number> {
   // A closed pipe (e.g. output piped into `head`) must not kill the run before it cleans up.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
-  if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
-    progress('DATABASE_URL is not set: starting an embedded PostgreSQL');
-    postgres = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-postgres-${process.pid}`), ephemeral: true });
-    // Read by createTestDatabase (through testEnv), so it must be set before startGraph.
-    process.env.TEST_ADMIN_DATABASE_URL = postgres.url('postgres');
-  }
+  postgres = await embeddedPostgresUnlessConfigured('gateway', progress);
   progress('starting the four subgraphs and the gateway');
   // As in production, the gateway records every operation in the audit log: its cost is part of the gateway's.
   graph = await startGraph({ operationLog: true });

@@ -7,9 +7,9 @@
  * the verifier beside it) and the same check over the internal HTTP route on loopback.
  */
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import type { TeamServices } from '../subgraphs/team/team.context';
 import { generateApiKey } from '../subgraphs/team/api-key/api-key-format';
 import { Session } from '../subgraphs/kit/session';
@@ -31,10 +31,7 @@ function summary(label: string, samples: number[]): string {
 async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'test';
   let embedded: RunningPostgres | undefined;
-  if (!process.env.DATABASE_URL && !process.env.TEST_ADMIN_DATABASE_URL) {
-    embedded = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-keys-${process.pid}`), ephemeral: true });
-    process.env.TEST_ADMIN_DATABASE_URL = embedded.url();
-  }
+  embedded = await embeddedPostgresUnlessConfigured('keys');
   const team = await startSubgraph(teamSubgraph, { app: { consumers: false } });
   try {
     const services = team.app.services as TeamServices;

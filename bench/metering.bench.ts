@@ -19,14 +19,14 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../subgraphs/kit/session';
 import { SubgraphApp } from '../subgraphs/kit/subgraph';
 import type { BillingServices } from '../subgraphs/billing/billing.context';
 import { billingSubgraph } from '../subgraphs/billing/billing.subgraph';
 import type { UsageEvent } from '../subgraphs/billing/metering/usage-rules';
-import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import type { RunningPostgres } from '../scripts/embedded-postgres';
+import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { registerApiKey } from '../test/support/billing-keys';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { startGraph, subgraphConfig, type TestGraph } from '../test/support/graph';
@@ -221,11 +221,7 @@ function print(rows: Figures[]): void {
 async function main(): Promise<number> {
   process.env.NODE_ENV ??= 'test';
   let postgres: RunningPostgres | undefined;
-  if (!process.env.TEST_ADMIN_DATABASE_URL && !process.env.DATABASE_URL) {
-    progress('DATABASE_URL is not set: starting an embedded PostgreSQL');
-    postgres = await startEmbeddedPostgres({ dir: join(__dirname, '..', '.data', `bench-postgres-${process.pid}`), ephemeral: true });
-    process.env.TEST_ADMIN_DATABASE_URL = postgres.url('postgres');
-  }
+  postgres = await embeddedPostgresUnlessConfigured('metering', progress);
   const db = await createTestDatabase();
   const rows: Figures[] = [];
   try {
