@@ -17,7 +17,7 @@ import { createLogger, type Logger } from '../subgraphs/kit/logger';
 import { HttpError, readRaw } from '../subgraphs/kit/http/body';
 import { WEBHOOK_MAX_BYTES } from '../subgraphs/kit/http/server';
 import { createTracing, extractContext, withServerSpan, type Tracing } from '../subgraphs/kit/tracing';
-import { bearerToken, clientIpOf, tokenOf, useConsoleAuth, validRequestId } from './auth.plugin';
+import { bearerToken, originOf, tokenOf, useConsoleAuth, validRequestId } from './auth.plugin';
 import { useErrorCodes } from './error-codes.plugin';
 import { defaultLimits, longestString, operationLimitPlugins, type OperationLimits } from './limits.plugin';
 import { GatewayMetrics, useMetrics } from './metrics';
@@ -181,8 +181,7 @@ export class Gateway {
               operationName: params.operationName,
               variables: params.variables,
               principal: socketPrincipal,
-              ip: clientIpOf(ctx.extra.request.socket.remoteAddress, ctx.extra.request.headers['x-forwarded-for'], this.config.trustedProxies ?? []),
-              userAgent: (ctx.extra.request.headers['user-agent'] as string | undefined)?.slice(0, 512),
+              ...originOf({ req: ctx.extra.request }, this.config.trustedProxies ?? []),
               errors,
             });
             return [...errors];
@@ -252,8 +251,7 @@ export class Gateway {
         operationName: body.operationName,
         variables: body.variables,
         token: bearerToken(req.headers.authorization),
-        ip: clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustedProxies ?? []),
-        userAgent: (req.headers['user-agent'] as string | undefined)?.slice(0, 512),
+        ...originOf({ req }, this.config.trustedProxies ?? []),
         requestId: validRequestId(req.headers['x-request-id']),
         errors: [{ extensions: { code: refusal.code } }],
       });
@@ -359,8 +357,7 @@ export class Gateway {
   private async proxyExport(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const requestId = randomUUID();
-    const ip = clientIpOf(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.config.trustedProxies ?? []);
-    const userAgent = (req.headers['user-agent'] as string | undefined)?.slice(0, 512);
+    const { ip, userAgent } = originOf({ req }, this.config.trustedProxies ?? []);
     const principal = await (async () => {
       const token = bearerToken(req.headers.authorization);
       if (!token) return null;
