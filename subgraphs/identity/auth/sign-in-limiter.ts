@@ -16,6 +16,9 @@ export const defaultSignInLimits: SignInLimits = { windowMs: 15 * 60_000, perAcc
 /** Password-reset mails per 15 minutes: a few per address, so nobody can flood an inbox. */
 export const passwordResetLimits: SignInLimits = { windowMs: 15 * 60_000, perAccount: 3, perIp: 30, keyPrefix: 'reset:', message: 'Too many password reset requests; try again later' };
 
+/** The key an address's counts are kept under, for these limits. */
+export const accountLimitKey = (email: string, limits: SignInLimits): string => `${limits.keyPrefix ?? ''}account:${email.trim().toLowerCase()}`;
+
 /**
  * Limits failed sign-ins per account and per IP address, in fixed windows stored in PostgreSQL
  * so every replica sees the same counts. Keyed by the email as typed, so the answer is the
@@ -36,7 +39,7 @@ export class SignInLimiter {
 
   private keys(email: string, ip?: string): { account: string; ip?: string } {
     const prefix = this.limits.keyPrefix ?? '';
-    return { account: `${prefix}account:${email.trim().toLowerCase()}`, ip: ip ? `${prefix}ip:${ip}` : undefined };
+    return { account: accountLimitKey(email, this.limits), ip: ip ? `${prefix}ip:${ip}` : undefined };
   }
 
   async assertAllowed(email: string, ip?: string): Promise<void> {

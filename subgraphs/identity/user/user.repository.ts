@@ -1,3 +1,4 @@
+import { accountLimitKey, defaultSignInLimits, passwordResetLimits } from '../auth/sign-in-limiter';
 import { In, IsNull } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { UserEntity } from './user.entity';
@@ -73,8 +74,8 @@ export class UserRepository {
     const email = rows[0].email;
     await tx.query(`DELETE FROM identity.team_memberships WHERE user_id = $1`, [id]);
     await tx.query(`DELETE FROM identity.outgoing_emails WHERE lower(recipient) = lower($1)`, [email]);
-    const key = `account:${email.trim().toLowerCase()}`;
-    await tx.query(`DELETE FROM identity.auth_failures WHERE key = ANY($1)`, [[key, `reset:${key}`]]);
+    const keys = [defaultSignInLimits, passwordResetLimits].map((limits) => accountLimitKey(email, limits));
+    await tx.query(`DELETE FROM identity.auth_failures WHERE key = ANY($1)`, [keys]);
     return email;
   }
 }
