@@ -94,10 +94,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     creditAlerts: new DataLoader((teamIds) => services.alerts.ofTeams(teamIds)),
     balance: new DataLoader((teamIds) => services.balances.balancesOf(teamIds)),
     paymentMethods: loaderOfMany((teamIds) => services.paymentMethods.ofTeams(teamIds), (m) => m.teamId),
-    billingInformation: new DataLoader(async (teamIds) => {
-      const byTeam = new Map((await services.billingInformation.ofTeams(teamIds)).map((i) => [i.teamId, i]));
-      return teamIds.map((id) => byTeam.get(id) ?? null);
-    }),
+    billingInformation: loaderById((teamIds) => services.billingInformation.ofTeams(teamIds), (i) => i.teamId),
     invoices: loaderOfMany((teamIds) => services.invoices.invoicesOf(teamIds), (i) => i.teamId),
   }),
 };

@@ -64,10 +64,6 @@ export class ApiKeyRepository {
     );
   }
 
-  hashesOfTeam(tx: Tx, teamId: string): Promise<{ secret_hash: Buffer }[]> {
-    return tx.query('SELECT secret_hash FROM team.api_keys WHERE team_id = $1', [teamId]);
-  }
-
   /** One statement for many keys' last use, instead of a write per request. */
   async recordLastUse(uses: Map<string, Date>): Promise<void> {
     if (uses.size === 0) return;
