@@ -55,7 +55,12 @@ export class PostgresPubSub implements LivePubSub {
 
   /** The SQL and parameters that publish a message; run it inside a transaction to publish on commit. */
   notifyStatement(topic: string, payload: unknown): [string, unknown[]] {
-    return ['SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ topic, payload })]];
+    return this.notifyAllStatement([{ topic, payload }]);
+  }
+
+  /** One statement for many messages, in order: one round trip however many topics a transaction touched. */
+  notifyAllStatement(messages: readonly { topic: string; payload: unknown }[]): [string, unknown[]] {
+    return ['SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS t(m, n) ORDER BY n', [this.channel, messages.map((m) => JSON.stringify(m))]];
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {

@@ -120,20 +120,19 @@ export class CreditBalanceService {
   /** The domain event and the live update of changed balances, inside the transaction that changed them. */
   async announce(tx: Tx, changes: { balance: BalanceRow; kind: string; entryId: string | null }[], actor: EventActor | null): Promise<void> {
     if (changes.length === 0) return;
+    const messages = changes.map(({ balance }) => toMessage(balance));
     await this.outbox.enqueue(
       tx,
-      ...changes.map(({ balance, kind, entryId }) => ({
+      ...changes.map(({ balance, kind, entryId }, i) => ({
         type: EventType.CreditBalanceChanged,
         aggregateId: balance.teamId,
         teamId: balance.teamId,
         actor,
-        payload: { entryId, kind, ...toMessage(balance) },
+        payload: { entryId, kind, ...messages[i] },
       })),
     );
-    for (const { balance } of changes) {
-      const [sql, params] = this.live.notifyStatement(balanceTopic(balance.teamId), toMessage(balance));
-      await tx.query(sql, params);
-    }
+    const [sql, params] = this.live.notifyAllStatement(changes.map(({ balance }, i) => ({ topic: balanceTopic(balance.teamId), payload: messages[i] })));
+    await tx.query(sql, params);
   }
 
   /**

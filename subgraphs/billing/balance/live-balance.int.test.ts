@@ -74,3 +74,24 @@ describe('live credit balance under heavy metering', () => {
     }
   });
 });
+
+describe('live credit balance of several teams in one batch', () => {
+  it('pushes each team its own new balance when one metering call debits three teams', async () => {
+    const teams = [randomUUID(), randomUUID(), randomUUID()];
+    const keys: string[] = [];
+    for (const [i, teamId] of teams.entries()) {
+      await writer.app.services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: 100_000n * BigInt(i + 1), actor: null });
+      keys.push(await registerApiKey(writer.app, teamId));
+    }
+    const watches = teams.map((teamId) => reader.app.services.balances.watch(new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'MEMBER' }] }), teamId));
+    const firsts = watches.map((w) => w.next());
+    await sleep(200); // listening before the debit
+
+    const r = await writer.app.services.metering.record(reporter, [event(teams[0], keys[0]), event(teams[1], keys[1]), event(teams[1], keys[1]), event(teams[2], keys[2])]);
+    expect(r.accepted).toBe(4);
+    const pushed = await Promise.all(firsts);
+    expect(pushed.map((p) => (p.value as { teamId: string; prepaidTicks: bigint }).teamId)).toEqual(teams);
+    expect(pushed.map((p) => (p.value as { prepaidTicks: bigint }).prepaidTicks)).toEqual([100_000n - COST, 200_000n - 2n * COST, 300_000n - COST]);
+    for (const w of watches) await w.return!();
+  });
+});
