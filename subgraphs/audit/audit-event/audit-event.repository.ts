@@ -42,17 +42,16 @@ export class AuditEventRepository {
    */
   async append(tx: Tx, event: NewAuditEvent): Promise<{ position: string } | null> {
     const chainId = event.teamId ?? NO_TEAM_CHAIN;
-    await tx.query(
-      `INSERT INTO audit.audit_chains (chain_id, head_hash, pruned_hash) VALUES ($1, $2, $2) ON CONFLICT (chain_id) DO NOTHING`,
-      [chainId, GENESIS_HASH],
-    );
-    const [head]: { head_position: string; head_hash: Buffer }[] = await tx.query(
-      'SELECT head_position, head_hash FROM audit.audit_chains WHERE chain_id = $1 FOR UPDATE',
-      [chainId],
-    );
-    const duplicate: unknown[] = await tx.query('SELECT 1 FROM audit.audit_events WHERE event_id = $1', [event.eventId]);
-    if (duplicate.length > 0) return null;
+    const lockHead = (): Promise<{ head_position: string; head_hash: Buffer }[]> =>
+      tx.query('SELECT head_position, head_hash FROM audit.audit_chains WHERE chain_id = $1 FOR UPDATE', [chainId]);
+    let [head] = await lockHead();
+    if (!head) {
+      // A team's first event starts its chain (two first events race harmlessly: one insert wins).
+      await tx.query(`INSERT INTO audit.audit_chains (chain_id, head_hash, pruned_hash) VALUES ($1, $2, $2) ON CONFLICT (chain_id) DO NOTHING`, [chainId, GENESIS_HASH]);
+      [head] = await lockHead();
+    }
     const position = (BigInt(head.head_position) + 1n).toString();
+    // A second copy of an event id inserts nothing and leaves the head where it is.
     const [row]: { hash: Buffer }[] = await tx.query(
       `INSERT INTO audit.audit_events AS n (event_id, team_id, occurred_at, description, event_type, actor_user_id, actor_api_key_id,
          actor_ip, actor_user_agent, outcome, payload, position, prev_hash, hash)
@@ -60,6 +59,7 @@ export class AuditEventRepository {
        FROM (SELECT $1::uuid AS event_id, $2::uuid AS team_id, $3::timestamptz AS occurred_at, $4::text AS description, $5::text AS event_type,
                $6::uuid AS actor_user_id, $7::uuid AS actor_api_key_id, $8::text AS actor_ip, $9::text AS actor_user_agent,
                $10::text AS outcome, $11::jsonb AS payload) v
+       ON CONFLICT (event_id) DO NOTHING
        RETURNING n.hash`,
       [
         event.eventId,
@@ -77,6 +77,7 @@ export class AuditEventRepository {
         head.head_hash,
       ],
     );
+    if (!row) return null;
     await tx.query('UPDATE audit.audit_chains SET head_position = $2, head_hash = $3 WHERE chain_id = $1', [chainId, position, row.hash]);
     return { position };
   }

@@ -87,9 +87,23 @@ export class AuditEventService {
     await this.notify(tx, event.teamId, appended);
   }
 
-  /** Records one operation the gateway served (its id makes a second copy a no-op). */
-  async recordOperation(tx: Tx, op: GatewayOperationRecord): Promise<void> {
-    const appended = await this.events.append(tx, {
+  /**
+   * Records a batch of operations the gateway served (an id seen before makes its copy a no-op),
+   * waking each team's live streams once for the batch.
+   */
+  async recordOperations(tx: Tx, ops: readonly GatewayOperationRecord[]): Promise<void> {
+    const newest = new Map<string, { position: string }>();
+    for (const op of ops) {
+      const appended = await this.appendOperation(tx, op);
+      if (appended && op.teamId) newest.set(op.teamId, appended);
+    }
+    if (newest.size === 0) return;
+    const [sql, params] = this.live.notifyAllStatement([...newest].map(([teamId, { position }]) => ({ topic: auditTopic(teamId), payload: { position } })));
+    await tx.query(sql, params);
+  }
+
+  private appendOperation(tx: Tx, op: GatewayOperationRecord): Promise<{ position: string } | null> {
+    return this.events.append(tx, {
       eventId: op.id,
       teamId: op.teamId,
       occurredAt: new Date(op.occurredAt),
@@ -102,7 +116,6 @@ export class AuditEventService {
       outcome: op.outcome,
       payload: { operationType: op.operationType, operationName: op.operationName, rootFields: op.rootFields, errorCodes: op.errorCodes, requestId: op.requestId },
     });
-    await this.notify(tx, op.teamId, appended);
   }
 
   private async notify(tx: Tx, teamId: string | null, appended: { position: string } | null): Promise<void> {

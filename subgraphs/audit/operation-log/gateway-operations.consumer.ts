@@ -19,6 +19,6 @@ export class GatewayOperationsConsumer implements EventConsumer {
 
   async apply(event: DomainEvent, tx: EntityManager): Promise<void> {
     const { operations } = event.payload as unknown as GatewayOperationsRecordedPayload;
-    for (const operation of operations ?? []) await this.audit.recordOperation(tx, operation);
+    await this.audit.recordOperations(tx, operations ?? []);
   }
 }
