@@ -4,6 +4,7 @@
  *
  *   npm run bench:metering -- [--seconds 5] [--reporters 64] [--events 10] [--rate 20000]
  *                             [--gateway-reporters 8] [--gateway-events 200] [--gateway-rate 5000]
+ *                             [--only service|gateway] [--no-naive]
  *
  * Service layer: `reporters` concurrent callers of MeteringService.record, each sending
  * `events` fresh events per call, for `seconds`. Events name an API key Billing knows (from
@@ -43,6 +44,8 @@ const GW_REPORTERS = arg('gateway-reporters', 8);
 const GW_EVENTS = arg('gateway-events', 200);
 const SVC_RATE = arg('rate', 20_000);
 const GW_RATE = arg('gateway-rate', 5_000);
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const NAIVE = !args.includes('--no-naive');
 const WARMUP_MS = 1000;
 const reporter = new Session({ kind: 'service', service: 'usage-reporter' });
 const progress = (m: string) => process.stderr.write(`[bench:metering] ${m}\n`);
@@ -226,10 +229,12 @@ async function main(): Promise<number> {
   const rows: Figures[] = [];
   try {
     for (const [mode, capped] of [['batched', false], ['batched', true], ['per-event', false]] as const) {
+      if (ONLY === 'gateway' || (mode === 'per-event' && !NAIVE)) continue;
       progress(`service layer, ${mode}${capped ? ', capped key' : ''}`);
       rows.push(...(await serviceLayer(db, mode, capped)));
     }
     for (const mode of ['batched', 'per-event'] as const) {
+      if (ONLY === 'service' || (mode === 'per-event' && !NAIVE)) continue;
       progress(`gateway, ${mode}`);
       rows.push(...(await throughGateway(mode)));
     }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createEvent, EventType, type DomainEvent, type UsageRecordedPayload, type UsageRequestLog } from '../../kit/events';
+import { createEvent, EventType, type DomainEvent, type UsageRecordedPayload, type UsageRequestColumns, type UsageRequestLog } from '../../kit/events';
 import { UnitOfWork } from '../../kit/transaction';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import type { AuditServices } from '../audit.context';
@@ -60,6 +60,29 @@ describe('API request logs', () => {
     expect(first).toMatchObject({ teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens: 10, requestBytes: 120, responseBytes: 800, bodyDigest: requests[0].bodyDigest });
     expect(first.requestBody).toBeNull();
     expect(first.responseBody).toBeNull();
+  });
+
+  it('reads the column-by-column payload billing writes, optional columns absent or null', async () => {
+    const teamId = randomUUID();
+    const [a, b] = [request(), request()];
+    const columns: UsageRequestColumns = {
+      requestId: [a.requestId, b.requestId],
+      apiKeyId: ['key-1', 'key-2'],
+      model: ['grok-4', 'grok-3-mini'],
+      promptTokens: [10, 30],
+      cachedPromptTokens: [2, 0],
+      completionTokens: [5, 7],
+      occurredAtMs: [Date.parse('2026-11-02T10:00:00Z'), Date.parse('2026-11-02T11:00:00Z')],
+      requestBytes: [120, null],
+    };
+    await db().transaction((tx) => serviceAt(new Date(), true).record(tx, teamId, { batchId: 'c', columns }));
+    const rows = await logsOf(teamId);
+    expect(rows.map((r) => [r.requestId, r.apiKeyId, r.model, r.promptTokens, r.cachedPromptTokens, r.completionTokens, r.occurredAt.toISOString(), r.requestBytes, r.bodyDigest]).sort()).toEqual(
+      [
+        [a.requestId, 'key-1', 'grok-4', 10, 2, 5, '2026-11-02T10:00:00.000Z', 120, null],
+        [b.requestId, 'key-2', 'grok-3-mini', 30, 0, 7, '2026-11-02T11:00:00.000Z', null, null],
+      ].sort(),
+    );
   });
 
   it('keeps the bodies where the deployment enables it', async () => {

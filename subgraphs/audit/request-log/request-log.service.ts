@@ -1,4 +1,4 @@
-import type { UsageRecordedPayload } from '../../kit/events';
+import { requestLogsOf, type UsageRecordedPayload } from '../../kit/events';
 import type { Tx } from '../../kit/transaction';
 import type { ApiRequestLogRepository } from './request-log.repository';
 
@@ -29,7 +29,7 @@ export class ApiRequestLogService {
     const recordedAt = this.now();
     return this.logs.insert(
       tx,
-      (payload.requests ?? []).map((r) => ({
+      requestLogsOf(payload).map((r) => ({
         requestId: r.requestId,
         teamId,
         apiKeyId: r.apiKeyId,

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { requestLogsOf, type UsageRecordedPayload } from '../../kit/events';
 import { Session } from '../../kit/session';
 import { registerApiKey } from '../../../test/support/billing-keys';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
@@ -62,12 +63,12 @@ describe('recordUsage on real PostgreSQL', () => {
     const withDigest = { ...event(teamId, `log-${teamId}-2`), log: { requestBytes: 10, responseBytes: 20, bodyDigest: 'ab'.repeat(32) } };
     const result = await replicaA.app.services.metering.record(reporter, [withBodies, withDigest]);
     expect(result.accepted).toBe(2);
-    const rows: { envelope: { payload: { requests: Record<string, unknown>[] } } }[] = await query(
+    const rows: { envelope: { payload: UsageRecordedPayload } }[] = await query(
       `SELECT envelope FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`,
       [teamId],
     );
     expect(rows).toHaveLength(1);
-    const requests = rows[0].envelope.payload.requests;
+    const requests = requestLogsOf(rows[0].envelope.payload);
     expect(requests).toEqual([
       expect.objectContaining({
         requestId: withBodies.requestId,
@@ -79,8 +80,32 @@ describe('recordUsage on real PostgreSQL', () => {
       expect.objectContaining({ requestId: withDigest.requestId, requestBytes: 10, responseBytes: 20, bodyDigest: 'ab'.repeat(32), requestBody: null }),
     ]);
     // A duplicate request id is billed (and logged) once.
-    await replicaA.app.services.metering.record(reporter, [withBodies]);
+    expect(await replicaA.app.services.metering.record(reporter, [withBodies])).toMatchObject({ accepted: 0, duplicates: 1 });
     expect(await query(`SELECT 1 FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`, [teamId])).toHaveLength(1);
+  });
+
+  it('logs a batch without sizes, digests or bodies with the required columns only', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 10_000n, 0n);
+    await replicaA.app.services.metering.record(reporter, [event(teamId, `plain-${teamId}-1`), event(teamId, `plain-${teamId}-2`)]);
+    const [{ envelope }]: { envelope: { payload: UsageRecordedPayload } }[] = await query(
+      `SELECT envelope FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`,
+      [teamId],
+    );
+    expect(Object.keys(envelope.payload.columns!).sort()).toEqual(['apiKeyId', 'cachedPromptTokens', 'completionTokens', 'model', 'occurredAtMs', 'promptTokens', 'requestId']);
+    expect(envelope.payload.columns!.requestId).toEqual([`plain-${teamId}-1`, `plain-${teamId}-2`]);
+  });
+
+  it('bills the new requests of a batch that repeats a billed one, and the billed one not again', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 10_000n, 0n);
+    await replicaA.app.services.metering.record(reporter, [event(teamId, `again-${teamId}-1`)]);
+    const result = await replicaA.app.services.metering.record(reporter, [1, 2, 3].map((i) => event(teamId, `again-${teamId}-${i}`)));
+    expect(result).toMatchObject({ accepted: 2, duplicates: 1, rejected: [] });
+    const [b] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect(b.prepaidTicks).toBe(7000n);
+    const [{ n }] = await query('SELECT count(*)::int AS n FROM billing.usage_events WHERE team_id = $1', [teamId]);
+    expect(n).toBe(3);
   });
 
   it('bills prepaid first, then invoiced usage up to the limit, and rejects the rest whole', async () => {

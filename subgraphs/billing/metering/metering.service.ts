@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { EventType, type Outbox, type UsageRecordedPayload, type UsageRequestLog } from '../../kit/events';
+import { EventType, type Outbox, type UsageRecordedPayload, type UsageRequestColumns, type UsageRequestLog } from '../../kit/events';
 import type { ModelPrice } from '../../kit/config';
 import { badInput, ErrorCode, forbidden, unauthenticated } from '../../kit/errors';
 import type { Session } from '../../kit/session';
@@ -13,7 +13,7 @@ import { isUuid } from '../../kit/loaders';
 import type { CreditAlertService } from '../alert/credit-alert.service';
 import type { BillingApiKey, BillingApiKeyRepository } from '../api-key/billing-api-key.repository';
 import { GroupCommit } from './group-commit';
-import type { BilledUsage, UsageRepository } from './usage.repository';
+import { RequestAlreadyBilled, type BilledUsage, type UsageRepository } from './usage.repository';
 import { meter, price, type Account, type KeyAccount, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
 
 export const MAX_EVENTS_PER_CALL = 1000;
@@ -36,8 +36,12 @@ const keyAccountOf = (k: BillingApiKey, period: string): KeyAccount => ({
   spentTicks: k.spendPeriod < period ? 0n : k.spendThisPeriodTicks,
 });
 
-/** Another replica billed one of the batch's request ids between our check and our insert: run the batch again. */
-class RequestBilledConcurrently extends Error {}
+/**
+ * How many batches after one that met an already billed request id look their ids up before
+ * inserting. Otherwise a batch inserts straight away: request ids are rarely sent twice, and
+ * the primary key refuses one that was.
+ */
+const BATCHES_CHECKING_BILLED = 50;
 
 /** Rejections that may succeed when sent again later: the key's creation may not have reached Billing yet. */
 const RETRYABLE_REJECTIONS: ReadonlySet<string> = new Set([ErrorCode.UnknownApiKey]);
@@ -55,6 +59,7 @@ const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadloc
  */
 export class MeteringService {
   private readonly batches: GroupCommit<PricedUsage, Verdict>;
+  private batchesCheckingBilled = 0;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -104,19 +109,23 @@ export class MeteringService {
     return result;
   }
 
-  /** One transaction for a batch of events, retried when it lost a race with another replica. */
+  /** One transaction for a batch of events, retried when it lost a race with another replica or met a request id billed before. */
   private async commit(events: PricedUsage[]): Promise<Verdict[]> {
     for (let attempt = 1; ; attempt++) {
+      const checkBilled = this.batchesCheckingBilled > 0;
+      if (checkBilled) this.batchesCheckingBilled--;
       try {
-        return await this.uow.run((tx) => this.commitIn(tx, events));
+        return await this.uow.run((tx) => this.commitIn(tx, events, checkBilled));
       } catch (err) {
-        const retryable = err instanceof RequestBilledConcurrently || RETRYABLE.has((err as { code?: string }).code ?? '');
+        const alreadyBilled = err instanceof RequestAlreadyBilled;
+        if (alreadyBilled) this.batchesCheckingBilled = BATCHES_CHECKING_BILLED;
+        const retryable = alreadyBilled || RETRYABLE.has((err as { code?: string }).code ?? '');
         if (!retryable || attempt >= 5) throw err;
       }
     }
   }
 
-  private async commitIn(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], events: PricedUsage[]): Promise<Verdict[]> {
+  private async commitIn(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], events: PricedUsage[], checkBilled: boolean): Promise<Verdict[]> {
     const at = this.now();
     const period = periodStartOf(at);
     // Keys first, then balances, each in id order: every locker takes them in this order, so none deadlock.
@@ -129,25 +138,23 @@ export class MeteringService {
       const row = locked.get(teamId) ?? emptyBalance(teamId, at);
       accounts.set(teamId, { prepaidTicks: row.prepaidTicks, invoicedTicks: row.invoicedThisPeriodTicks, limitTicks: row.invoicedLimitTicks });
     }
-    const billed = await this.usage.billedAmong(tx, events.map((e) => e.requestId));
+    const billed = checkBilled ? await this.usage.billedAmong(tx, events.map((e) => e.requestId)) : new Set<string>();
     const verdicts = meter(accounts, keys, events, billed);
 
     const accepted: BilledUsage[] = [];
     const spent = new Map<string, { prepaid: bigint; invoiced: bigint }>();
     verdicts.forEach((v, i) => {
       if (v.outcome !== 'accepted') return;
-      const e = { ...events[i], teamId: v.teamId };
-      accepted.push({ ...e, prepaidTicks: v.prepaidTicks, invoicedTicks: v.invoicedTicks });
-      const s = spent.get(e.teamId) ?? { prepaid: 0n, invoiced: 0n };
+      accepted.push({ ...events[i], teamId: v.teamId, prepaidTicks: v.prepaidTicks, invoicedTicks: v.invoicedTicks });
+      let s = spent.get(v.teamId);
+      if (!s) spent.set(v.teamId, (s = { prepaid: 0n, invoiced: 0n }));
       s.prepaid += v.prepaidTicks;
       s.invoiced += v.invoicedTicks;
-      spent.set(e.teamId, s);
     });
     if (accepted.length === 0) return verdicts;
 
     const batchId = randomUUID();
-    const inserted = await this.usage.insert(tx, accepted, batchId, period, at);
-    if (inserted !== accepted.length) throw new RequestBilledConcurrently();
+    await this.usage.insert(tx, accepted, batchId, period, at);
 
     const entries: LedgerEntryEntity[] = [];
     const entry = (teamId: string, kind: 'USAGE_PREPAID' | 'USAGE_INVOICED', prepaid: bigint, invoiced: bigint) =>
@@ -185,27 +192,63 @@ export class MeteringService {
   /** One event per team with the requests this batch billed, committed with the bill. */
   private async logRequests(tx: Parameters<Parameters<UnitOfWork['run']>[0]>[0], billed: BilledUsage[], batchId: string): Promise<void> {
     if (!this.outbox) return;
-    const byTeam = new Map<string, UsageRequestLog[]>();
+    const byTeam = new Map<string, RequestLogColumns>();
     for (const e of billed) {
-      const list = byTeam.get(e.teamId) ?? [];
-      list.push(requestLogOf(e));
-      byTeam.set(e.teamId, list);
+      let columns = byTeam.get(e.teamId);
+      if (!columns) byTeam.set(e.teamId, (columns = new RequestLogColumns()));
+      columns.add(e);
     }
     await this.outbox.enqueue(
       tx,
-      ...[...byTeam].map(([teamId, requests]) => ({
+      ...[...byTeam].map(([teamId, columns]) => ({
         type: EventType.UsageRecorded,
         aggregateId: teamId,
         teamId,
         actor: null,
-        payload: { batchId, requests } satisfies UsageRecordedPayload,
+        payload: { batchId, columns: columns.done() } satisfies UsageRecordedPayload,
       })),
     );
   }
 }
 
-function requestLogOf(e: UsageEvent): UsageRequestLog {
-  const log = e.log ?? {};
+type LogField = 'requestBytes' | 'responseBytes' | 'bodyDigest' | 'requestBody' | 'responseBody';
+const LOG_FIELDS: readonly LogField[] = ['requestBytes', 'responseBytes', 'bodyDigest', 'requestBody', 'responseBody'];
+
+/** Builds a batch's request log column by column; the optional fields become columns only if some request has them. */
+class RequestLogColumns {
+  private readonly columns: UsageRequestColumns = { requestId: [], apiKeyId: [], model: [], promptTokens: [], cachedPromptTokens: [], completionTokens: [], occurredAtMs: [] };
+  private readonly optional: Partial<Record<LogField, (string | number | null)[]>> = {};
+  private count = 0;
+
+  add(e: UsageEvent): void {
+    const c = this.columns;
+    c.requestId.push(e.requestId);
+    c.apiKeyId.push(e.apiKeyId);
+    c.model.push(e.model);
+    c.promptTokens.push(e.promptTokens);
+    c.cachedPromptTokens.push(e.cachedPromptTokens);
+    c.completionTokens.push(e.completionTokens);
+    c.occurredAtMs.push(e.occurredAt.getTime());
+    if (e.log) {
+      const log = logOf(e.log);
+      for (const field of LOG_FIELDS) {
+        const value = log[field];
+        if (value == null) continue;
+        const column = (this.optional[field] ??= new Array<null>(this.count).fill(null));
+        column[this.count] = value;
+      }
+    }
+    this.count++;
+  }
+
+  done(): UsageRequestColumns {
+    for (const column of Object.values(this.optional)) while (column.length < this.count) column.push(null);
+    return { ...this.columns, ...(this.optional as Pick<UsageRequestColumns, LogField>) };
+  }
+}
+
+/** What the API request log keeps of a request: its sizes and a digest of its bodies, computed from the bodies when they were sent. */
+function logOf(log: NonNullable<UsageEvent['log']>): Pick<UsageRequestLog, LogField> {
   const bodies = log.requestBody != null || log.responseBody != null;
   const digest = bodies
     ? createHash('sha256')
@@ -215,13 +258,6 @@ function requestLogOf(e: UsageEvent): UsageRequestLog {
         .digest('hex')
     : (log.bodyDigest ?? null);
   return {
-    requestId: e.requestId,
-    apiKeyId: e.apiKeyId,
-    model: e.model,
-    promptTokens: e.promptTokens,
-    cachedPromptTokens: e.cachedPromptTokens,
-    completionTokens: e.completionTokens,
-    occurredAt: e.occurredAt.toISOString(),
     requestBytes: log.requestBytes ?? (log.requestBody != null ? Buffer.byteLength(log.requestBody) : null),
     responseBytes: log.responseBytes ?? (log.responseBody != null ? Buffer.byteLength(log.responseBody) : null),
     bodyDigest: digest,

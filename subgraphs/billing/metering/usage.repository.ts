@@ -10,6 +10,9 @@ export interface BilledUsage extends PricedUsage {
   invoicedTicks: bigint;
 }
 
+/** One of the request ids being recorded was billed before, or by another transaction meanwhile. */
+export class RequestAlreadyBilled extends Error {}
+
 /** Metering's writes, each one statement however many events or teams a batch holds. */
 export class UsageRepository {
   /** Which of these request ids were billed before. */
@@ -18,36 +21,42 @@ export class UsageRepository {
     return new Set(rows.map((r) => r.request_id));
   }
 
-  /** Records billed usage; returns how many rows were new (a request id billed elsewhere meanwhile is skipped). */
-  async insert(tx: Tx, usage: readonly BilledUsage[], batchId: string, periodStart: string, at: Date): Promise<number> {
+  /**
+   * Records billed usage. A request id that is already billed (committed, or in a transaction
+   * that commits meanwhile) fails the statement, and so the transaction, with RequestAlreadyBilled.
+   */
+  async insert(tx: Tx, usage: readonly BilledUsage[], batchId: string, periodStart: string, at: Date): Promise<void> {
     const sorted = [...usage].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
     const col = <K extends keyof BilledUsage>(k: K) => sorted.map((u) => (typeof u[k] === 'bigint' ? String(u[k]) : u[k]));
-    const rows: unknown[] = await tx.query(
-      `INSERT INTO billing.usage_events (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
-         predefined_prompt_tokens, cost_ticks, prepaid_ticks, invoiced_ticks, occurred_at, period_start, batch_id, recorded_at)
-       SELECT u.*, $12::date, $13::uuid, $14::timestamptz
-       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $15::timestamptz[]) AS u
-       ON CONFLICT (request_id) DO NOTHING
-       RETURNING 1`,
-      [
-        col('requestId'),
-        col('teamId'),
-        col('apiKeyId'),
-        col('model'),
-        col('promptTokens'),
-        col('cachedPromptTokens'),
-        col('completionTokens'),
-        col('predefinedPromptTokens'),
-        col('costTicks'),
-        col('prepaidTicks'),
-        col('invoicedTicks'),
-        periodStart,
-        batchId,
-        at,
-        sorted.map((u) => u.occurredAt.toISOString()),
-      ],
-    );
-    return rows.length;
+    try {
+      await tx.query(
+        `INSERT INTO billing.usage_events (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
+           predefined_prompt_tokens, cost_ticks, prepaid_ticks, invoiced_ticks, occurred_at, period_start, batch_id, recorded_at)
+         SELECT u.*, $12::date, $13::uuid, $14::timestamptz
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $15::timestamptz[]) AS u`,
+        [
+          col('requestId'),
+          col('teamId'),
+          col('apiKeyId'),
+          col('model'),
+          col('promptTokens'),
+          col('cachedPromptTokens'),
+          col('completionTokens'),
+          col('predefinedPromptTokens'),
+          col('costTicks'),
+          col('prepaidTicks'),
+          col('invoicedTicks'),
+          periodStart,
+          batchId,
+          at,
+          sorted.map((u) => u.occurredAt.toISOString()),
+        ],
+      );
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505' && e.constraint === 'usage_events_pkey') throw new RequestAlreadyBilled();
+      throw err;
+    }
   }
 
   async appendLedger(tx: Tx, entries: LedgerEntryEntity[]): Promise<void> {

@@ -118,10 +118,52 @@ export interface UsageRequestLog {
   responseBody: string | null;
 }
 
+/**
+ * The requests of one metering batch, column by column: a batch holds up to thousands of them,
+ * so each field name is written once, and an optional field only when some request has it.
+ */
+export interface UsageRequestColumns {
+  requestId: string[];
+  apiKeyId: string[];
+  model: string[];
+  promptTokens: number[];
+  cachedPromptTokens: number[];
+  completionTokens: number[];
+  /** Milliseconds since the epoch. */
+  occurredAtMs: number[];
+  requestBytes?: (number | null)[];
+  responseBytes?: (number | null)[];
+  bodyDigest?: (string | null)[];
+  requestBody?: (string | null)[];
+  responseBody?: (string | null)[];
+}
+
 /** `billing.usage.recorded`: the requests one metering batch billed to one team. */
 export interface UsageRecordedPayload {
   batchId: string;
-  requests: UsageRequestLog[];
+  columns?: UsageRequestColumns;
+  /** The one-object-per-request shape written before `columns`; events in that shape are still read. */
+  requests?: UsageRequestLog[];
+}
+
+/** The requests a `billing.usage.recorded` event carries, whichever shape it was written in. */
+export function requestLogsOf(payload: UsageRecordedPayload): UsageRequestLog[] {
+  const c = payload.columns;
+  if (!c) return payload.requests ?? [];
+  return c.requestId.map((requestId, i) => ({
+    requestId,
+    apiKeyId: c.apiKeyId[i],
+    model: c.model[i],
+    promptTokens: c.promptTokens[i],
+    cachedPromptTokens: c.cachedPromptTokens[i],
+    completionTokens: c.completionTokens[i],
+    occurredAt: new Date(c.occurredAtMs[i]).toISOString(),
+    requestBytes: c.requestBytes?.[i] ?? null,
+    responseBytes: c.responseBytes?.[i] ?? null,
+    bodyDigest: c.bodyDigest?.[i] ?? null,
+    requestBody: c.requestBody?.[i] ?? null,
+    responseBody: c.responseBody?.[i] ?? null,
+  }));
 }
 
 export type OperationOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
