@@ -164,6 +164,29 @@ describe('recordUsage on real PostgreSQL', () => {
     expect(usage).toEqual({ n: accepted, d: accepted, cost: String(BigInt(accepted) * COST), prepaid: String(prepaidUnits * COST) });
   });
 
+  it('bills exactly when the accounts a batch was planned from moved since (a top-up, a new limit, another replica billing)', async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 3n * COST, 1n * COST);
+    const admin = new Session({ kind: 'user', userId: randomUUID(), sessionId: 's', memberships: [{ teamId, role: 'ADMIN' }] });
+    let n = 0;
+    const bill = (replica: StartedSubgraph<BillingServices>, count: number) =>
+      replica.app.services.metering.record(reporter, Array.from({ length: count }, () => event(teamId, `moving-${teamId}-${n++}`)));
+    // Replica A remembers the accounts its last batch left; each change below makes what it remembers stale.
+    expect((await bill(replicaA, 2)).accepted).toBe(2); // 1 prepaid left, 1 invoiceable
+    await replicaA.app.services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: 2n * COST, actor: null });
+    expect((await bill(replicaA, 4)).accepted).toBe(4); // 3 prepaid, then 1 invoiced: the top-up counted
+    await replicaA.app.services.balances.setInvoicedSpendingLimit(admin, teamId, 3n * COST);
+    expect((await bill(replicaA, 3)).accepted).toBe(2); // the new limit counted
+    await replicaA.app.services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: 2n * COST, actor: null });
+    expect((await bill(replicaB, 1)).accepted).toBe(1);
+    expect((await bill(replicaA, 2)).accepted).toBe(1); // replica B's debit counted
+    const [b] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect([b.prepaidTicks, b.invoicedThisPeriodTicks]).toEqual([0n, 3n * COST]);
+    expect(await replicaA.app.services.balances.recompute(teamId)).toEqual({ prepaidTicks: 0n, invoicedTicks: 3n * COST });
+    const [usage] = await query('SELECT count(*)::int AS n, sum(cost_ticks)::text AS cost FROM billing.usage_events WHERE team_id = $1', [teamId]);
+    expect(usage).toEqual({ n: 10, cost: String(10n * COST) });
+  });
+
   it("keeps each API key's monthly spend cap exact when many reporters hammer a team's keys through two replicas", async () => {
     const teamId = randomUUID();
     await fund(teamId, 120n * COST, 0n);

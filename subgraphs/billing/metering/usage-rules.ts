@@ -95,7 +95,8 @@ export function charge(account: Account, cost: bigint): Charged | Rejected {
 export function refusalOf(key: KeyAccount | undefined, e: PricedUsage): Rejected | undefined {
   if (!key) return rejected(ErrorCode.UnknownApiKey, 'Billing does not know this API key (yet); retry shortly if it was just created');
   if (e.teamId != null && e.teamId !== key.teamId) return rejected(ErrorCode.ApiKeyTeamMismatch, 'The API key belongs to another team');
-  const stopped = [key.revokedAt, key.disabledAt].some((t) => t !== null && e.occurredAt.getTime() >= t.getTime());
+  const at = e.occurredAt.getTime();
+  const stopped = (key.revokedAt !== null && at >= key.revokedAt.getTime()) || (key.disabledAt !== null && at >= key.disabledAt.getTime());
   if (stopped) return rejected(ErrorCode.ApiKeyRevoked, 'The API key was revoked or disabled when the request was made');
   if (key.capTicks !== null && key.spentTicks + e.costTicks > key.capTicks) return rejected(ErrorCode.ApiKeySpendCapReached, 'The API key’s monthly spend cap is reached');
   return undefined;
@@ -119,6 +120,6 @@ export function meter(accounts: Map<string, Account>, keys: Map<string, KeyAccou
     if (verdict.outcome !== 'accepted') return verdict;
     key!.spentTicks += e.costTicks;
     billed.add(e.requestId);
-    return { ...verdict, teamId: key!.teamId };
+    return { outcome: 'accepted', prepaidTicks: verdict.prepaidTicks, invoicedTicks: verdict.invoicedTicks, teamId: key!.teamId };
   });
 }

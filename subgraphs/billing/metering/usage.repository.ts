@@ -3,12 +3,17 @@ import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
 import type { PricedUsage } from './usage-rules';
 
-export interface BilledUsage extends PricedUsage {
+/** An accepted event and what it was charged. */
+export interface BilledUsage {
+  usage: PricedUsage;
   /** The key's team, which was billed. */
   teamId: string;
   prepaidTicks: bigint;
   invoicedTicks: bigint;
 }
+
+/** A PostgreSQL array literal of strings (each quoted, so any text is safe). */
+const textArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
 
 /** One of the request ids being recorded was billed before, or by another transaction meanwhile. */
 export class RequestAlreadyBilled extends Error {}
@@ -25,31 +30,43 @@ export class UsageRepository {
    * Records billed usage. A request id that is already billed (committed, or in a transaction
    * that commits meanwhile) fails the statement, and so the transaction, with RequestAlreadyBilled.
    */
-  async insert(tx: Tx, usage: readonly BilledUsage[], batchId: string, periodStart: string, at: Date): Promise<void> {
-    const sorted = [...usage].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
-    const col = <K extends keyof BilledUsage>(k: K) => sorted.map((u) => (typeof u[k] === 'bigint' ? String(u[k]) : u[k]));
+  async insert(tx: Tx, billed: readonly BilledUsage[], batchId: string, periodStart: string, at: Date): Promise<void> {
+    // In request id order, so two transactions inserting some of the same ids wait on each other rather than deadlock.
+    const sorted = [...billed].sort((a, b) => (a.usage.requestId < b.usage.requestId ? -1 : a.usage.requestId > b.usage.requestId ? 1 : 0));
+    const columns = Array.from({ length: 12 }, () => new Array<string | number | bigint>(sorted.length));
+    sorted.forEach((b, i) => {
+      const u = b.usage;
+      columns[0][i] = u.requestId;
+      columns[1][i] = b.teamId;
+      columns[2][i] = u.apiKeyId;
+      columns[3][i] = u.model;
+      columns[4][i] = u.promptTokens;
+      columns[5][i] = u.cachedPromptTokens;
+      columns[6][i] = u.completionTokens;
+      columns[7][i] = u.predefinedPromptTokens;
+      columns[8][i] = u.costTicks;
+      columns[9][i] = b.prepaidTicks;
+      columns[10][i] = b.invoicedTicks;
+      columns[11][i] = u.occurredAt.getTime();
+    });
+    const [requestIds, teamIds, keyIds, models, ...numbers] = columns;
     try {
       await tx.query(
         `INSERT INTO billing.usage_events (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
            predefined_prompt_tokens, cost_ticks, prepaid_ticks, invoiced_ticks, occurred_at, period_start, batch_id, recorded_at)
-         SELECT u.*, $12::date, $13::uuid, $14::timestamptz
-         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $15::timestamptz[]) AS u`,
+         SELECT u.request_id, u.team_id, u.api_key_id, u.model, u.prompt, u.cached, u.completion, u.predefined, u.cost, u.prepaid, u.invoiced,
+           timestamptz 'epoch' + u.occurred_ms * interval '1 millisecond', $13::date, $14::uuid, $15::timestamptz
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
+           AS u(request_id, team_id, api_key_id, model, prompt, cached, completion, predefined, cost, prepaid, invoiced, occurred_ms)`,
         [
-          col('requestId'),
-          col('teamId'),
-          col('apiKeyId'),
-          col('model'),
-          col('promptTokens'),
-          col('cachedPromptTokens'),
-          col('completionTokens'),
-          col('predefinedPromptTokens'),
-          col('costTicks'),
-          col('prepaidTicks'),
-          col('invoicedTicks'),
+          textArray(requestIds as string[]),
+          textArray(teamIds as string[]),
+          textArray(keyIds as string[]),
+          textArray(models as string[]),
+          ...numbers.map((n) => `{${n.join(',')}}`),
           periodStart,
           batchId,
           at,
-          sorted.map((u) => u.occurredAt.toISOString()),
         ],
       );
     } catch (err) {
