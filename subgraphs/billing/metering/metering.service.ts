@@ -92,14 +92,19 @@ interface InFlightBatch {
  */
 const PLANNED_WAIT_MS = 1000;
 
-async function allCommittedAsPlanned(before: InFlightBatch[]): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), PLANNED_WAIT_MS)));
-  try {
-    return (await Promise.race([Promise.all(before.map((b) => b.committedAsPlanned)), timeout.then(() => [false])])).every(Boolean);
-  } finally {
-    clearTimeout(timer);
-  }
+/** Whether every batch before committed as planned: false as soon as one did not, or after PLANNED_WAIT_MS. */
+function allCommittedAsPlanned(before: InFlightBatch[]): Promise<boolean> {
+  if (before.length === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let pending = before.length;
+    const timer = setTimeout(() => resolve(false), PLANNED_WAIT_MS);
+    const settle = (ok: boolean) => {
+      if (ok && --pending > 0) return;
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    for (const b of before) void b.committedAsPlanned.then(settle);
+  });
 }
 
 /** The accounts were moved by something else than the batches planned before this one. */
@@ -206,7 +211,7 @@ export class MeteringService {
    */
   private commit(events: PricedUsage[]): Promise<Verdict[]> {
     const at = this.now();
-    const before = [...this.inFlight];
+    const before = this.mode === 'batched' ? [...this.inFlight] : [];
     let settle!: (asPlanned: boolean) => void;
     const committedAsPlanned = new Promise<boolean>((resolve) => (settle = resolve));
     const batch: InFlightBatch = { accepted: new Set(), verdictsKnown: false, committedAsPlanned, settle };
