@@ -383,11 +383,11 @@ export class MeteringService {
       if (s.prepaid > 0n) entries.push(entry(teamId, 'USAGE_PREPAID', -s.prepaid, 0n));
       if (s.invoiced > 0n) entries.push(entry(teamId, 'USAGE_INVOICED', 0n, s.invoiced));
     }
-    await this.usage.appendLedger(tx, entries);
     const changed = [...bill.spent.keys()].sort();
     const spentKeys = [...new Set(bill.accepted.map((b) => b.usage.apiKeyId))].sort();
     const rows = await this.usage.writeBalances(
       tx,
+      entries,
       changed.map((teamId) => ({ teamId, prepaidTicks: bill.teams.get(teamId)!.prepaidTicks, invoicedTicks: bill.teams.get(teamId)!.invoicedTicks })),
       spentKeys.map((id) => ({ id, spentTicks: bill.keys.get(id)!.spentTicks })),
       period,

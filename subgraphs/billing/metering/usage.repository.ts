@@ -76,18 +76,15 @@ export class UsageRepository {
     }
   }
 
-  async appendLedger(tx: Tx, entries: LedgerEntryEntity[]): Promise<void> {
-    if (entries.length) await tx.getRepository(LedgerEntryEntity).insert(entries);
-  }
-
   /**
-   * Writes the new totals of balance rows and the month-to-date spend of key rows the
-   * transaction holds locked, in one statement. Each balance comes back with whether one of the
+   * Appends the batch's ledger entries and writes the new totals of balance rows and the
+   * month-to-date spend of key rows the transaction holds locked, in one statement. Each balance comes back with whether one of the
    * team's credit alert thresholds not yet fired is now reached, so the alert rows are only
    * read (and locked) in the rare batch that crosses one.
    */
   async writeBalances(
     tx: Tx,
+    entries: readonly LedgerEntryEntity[],
     totals: { teamId: string; prepaidTicks: bigint; invoicedTicks: bigint }[],
     keySpend: { id: string; spentTicks: bigint }[],
     periodStart: string,
@@ -96,7 +93,10 @@ export class UsageRepository {
     if (totals.length === 0) return [];
     // TypeORM answers UPDATE with [rows, affected].
     const [rows] = await tx.query(
-      `WITH spend AS (
+      `WITH ledger AS (
+         INSERT INTO billing.ledger_entries (id, team_id, kind, prepaid_delta_ticks, invoiced_delta_ticks, reference, period_start, created_at)
+         SELECT e.*, $4::date, $5 FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::bigint[], $12::bigint[], $13::text[]) AS e
+       ), spend AS (
          UPDATE billing.api_keys k SET spend_this_period_ticks = s.spent, spend_period = $4::date, updated_at = $5
          FROM unnest($6::uuid[], $7::bigint[]) AS s(id, spent) WHERE k.id = s.id
        )
@@ -116,6 +116,12 @@ export class UsageRepository {
         at,
         keySpend.map((k) => k.id),
         keySpend.map((k) => k.spentTicks.toString()),
+        entries.map((e) => e.id),
+        entries.map((e) => e.teamId),
+        entries.map((e) => e.kind),
+        entries.map((e) => e.prepaidDeltaTicks),
+        entries.map((e) => e.invoicedDeltaTicks),
+        entries.map((e) => e.reference),
       ],
     );
     return (rows as (Parameters<typeof toRow>[0] & { alertDue: boolean })[]).map((r) => ({ ...toRow(r), alertDue: r.alertDue }));

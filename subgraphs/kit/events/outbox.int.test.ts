@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import { eventually } from '../../../test/support/eventually';
 import { Session } from '../session';
+import type { Tx } from '../transaction';
 import { teamSubgraph } from '../../team/team.subgraph';
 import type { TeamServices } from '../../team/team.context';
 import type { DomainEvent } from './event';
@@ -34,6 +35,32 @@ describe('transactional outbox', () => {
 
   it('refuses to write an event outside a transaction', async () => {
     await expect(team.app.infra.outbox.enqueue(team.app.infra.dataSource.manager, { type: 'x', aggregateId: 'a', teamId: null, actor: null, payload: {} })).rejects.toThrow(/inside a transaction/);
+  });
+
+  it('makes a second writer of an aggregate wait until the first commits (so outbox order is commit order), and no other aggregate', async () => {
+    const ds = team.app.infra.dataSource;
+    const aggregateId = randomUUID();
+    const write = (type: string, aggregate = aggregateId) => (tx: Tx) =>
+      team.app.infra.outbox.enqueue(tx, { type, aggregateId: aggregate, teamId: null, actor: null, payload: {} });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstWrote!: () => void;
+    const wrote = new Promise<void>((resolve) => (firstWrote = resolve));
+    const first = ds.transaction(async (tx) => {
+      await write('test.first')(tx);
+      firstWrote();
+      await held;
+    });
+    await wrote;
+    let secondCommitted = false;
+    const second = ds.transaction(write('test.second')).then(() => (secondCommitted = true));
+    await ds.transaction(write('test.other', randomUUID())); // another aggregate is not held up
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(secondCommitted).toBe(false);
+    release();
+    await Promise.all([first, second]);
+    const rows: { type: string }[] = await ds.query(`SELECT type FROM team.outbox WHERE aggregate_id = $1 ORDER BY seq`, [aggregateId]);
+    expect(rows.map((r) => r.type)).toEqual(['test.first', 'test.second']);
   });
 
   it('relays committed events to the bus in commit order per team, and marks them published', async () => {

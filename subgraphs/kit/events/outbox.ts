@@ -50,17 +50,26 @@ export class Outbox {
       throw new Error('Outbox.enqueue must run inside a transaction');
     }
     const envelopes = events.map((e) => createEvent(this.source, e));
-    for (const aggregateId of [...new Set(envelopes.map((e) => e.aggregateId))].sort()) {
-      // Serializes writers of one aggregate until commit, so outbox order is commit order per aggregate.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`outbox:${this.schema}:${aggregateId}`]);
-    }
-    await manager.query(
-      `INSERT INTO "${this.schema}".outbox (event_id, type, aggregate_id, envelope)
-       SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateId', e
-       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n`,
-      [JSON.stringify(envelopes)],
+    const aggregateLocks = [...new Set(envelopes.map((e) => `outbox:${this.schema}:${e.aggregateId}`))].sort();
+    // One round trip: first a transaction lock per aggregate, in sorted order (so writers never
+    // deadlock), which serializes writers of one aggregate until commit, so outbox order is commit
+    // order per aggregate; the one-time filter takes the locks before any row is inserted. Then the
+    // rows, in order; then the relay's wake-up, delivered at commit.
+    const [{ inserted }]: { inserted: number }[] = await manager.query(
+      `WITH locks AS MATERIALIZED (
+         SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n
+       ), inserted AS (
+         INSERT INTO "${this.schema}".outbox (event_id, type, aggregate_id, envelope)
+         SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateId', e
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n)
+         WHERE (SELECT count(*) FROM locks) >= 0
+         ORDER BY n
+         RETURNING 1
+       )
+       SELECT pg_notify($3, ''), n AS inserted FROM (SELECT count(*)::int AS n FROM inserted) AS done`,
+      [JSON.stringify(envelopes), aggregateLocks, outboxChannel(this.schema)],
     );
-    await manager.query('SELECT pg_notify($1, $2)', [outboxChannel(this.schema), '']);
+    if (inserted !== envelopes.length) throw new Error(`Outbox wrote ${inserted} of ${envelopes.length} events`);
     return envelopes;
   }
 }
