@@ -153,8 +153,8 @@ describe.each(factories.filter((f) => f.enabled))('$name event bus', (factory) =
 describe('PostgreSQL event bus with a type filter', () => {
   let db: TestDatabase;
   const buses: PostgresEventBus[] = [];
-  const bus = () => {
-    const b = new PostgresEventBus(db.url, logger, { pollMs: 200 });
+  const bus = (pollMs = 200) => {
+    const b = new PostgresEventBus(db.url, logger, { pollMs });
     buses.push(b);
     return b;
   };
@@ -196,5 +196,30 @@ describe('PostgreSQL event bus with a type filter', () => {
     const next = typed('test.wanted', 99);
     await publisher.publish([next]);
     await eventually(() => expect(after.map((e) => e.id)).toEqual([next.id]));
+  });
+
+  it('is not woken by events of types it does not handle, and passes them with its next read', async () => {
+    const publisher = bus();
+    const group = `sleeper-${randomUUID()}`;
+    const received: DomainEvent[] = [];
+    await bus(60_000).subscribe(group, async ({ event: e }) => void received.push(e), { types: ['test.wanted'] });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const position = async () =>
+      (await client.query('SELECT position::int AS p, (SELECT max(seq)::int FROM eventbus.events) AS last FROM eventbus.consumer_offsets WHERE consumer = $1', [group])).rows[0];
+    try {
+      const first = typed('test.wanted', 0);
+      await publisher.publish([first]);
+      await eventually(async () => expect(await position()).toEqual({ p: 1, last: 1 })); // handled, and asleep until woken or a minute passes
+      await publisher.publish(Array.from({ length: 20 }, (_, i) => typed('test.other', i)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await position()).toEqual({ p: 1, last: 21 }); // not woken by them
+      const wanted = typed('test.wanted', 21);
+      await publisher.publish([wanted]);
+      await eventually(() => expect(received.map((e) => e.id)).toEqual([first.id, wanted.id]));
+      await eventually(async () => expect(await position()).toEqual({ p: 22, last: 22 }));
+    } finally {
+      await client.end();
+    }
   });
 });

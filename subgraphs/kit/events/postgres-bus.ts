@@ -7,6 +7,12 @@ import { sleep, Wakeup } from './wakeup';
 const SCHEMA = 'eventbus';
 const CHANNEL = 'eventbus_events';
 
+/** A publication's notification names its event types, so groups that handle none of them sleep on; empty (any type) if too long for NOTIFY. */
+function typesPayload(events: readonly DomainEvent[]): string {
+  const types = [...new Set(events.map((e) => e.type))].join(',');
+  return types.length <= 4000 ? types : '';
+}
+
 export interface PostgresBusOptions {
   batchSize?: number;
   pollMs?: number;
@@ -78,7 +84,7 @@ export class PostgresEventBus implements EventBus {
          ON CONFLICT (event_id) DO NOTHING`,
         [JSON.stringify(events)],
       );
-      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, '']);
+      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, typesPayload(events)]);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -155,7 +161,11 @@ class PostgresSubscription implements Subscription {
     const client = new Client({ connectionString: this.url, application_name: `consumer:${this.group}` });
     this.listener = client;
     client.on('error', (err) => this.logger.warn({ err }, 'consumer listener connection error'));
-    client.on('notification', () => this.wakeup.wake());
+    // Only events this group handles wake it; it moves past the others on its next read.
+    const types = this.filter.types && new Set(this.filter.types);
+    client.on('notification', ({ payload }) => {
+      if (!types || !payload || payload.split(',').some((t) => types.has(t))) this.wakeup.wake();
+    });
     await client.connect();
     while (this.running) {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`consumer:${this.group}`]);
@@ -164,38 +174,40 @@ class PostgresSubscription implements Subscription {
     }
     if (!this.running) return;
     await client.query(`LISTEN ${CHANNEL}`);
+    const batchSize = this.options.batchSize ?? 200;
     while (this.running) {
-      const handled = await this.consumeBatch(client);
-      if (handled === 0) await this.wakeup.wait(this.options.pollMs ?? 1000);
+      // A short batch read everything there was; a notification that came meanwhile ends the wait at once.
+      const read = await this.consumeBatch(client, batchSize);
+      if (read < batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
     }
   }
 
-  private async consumeBatch(client: Client): Promise<number> {
+  private async consumeBatch(client: Client, batchSize: number): Promise<number> {
     // Events of other types are passed over without reading their envelopes (large ones live
-    // out of line), and the offset moves past them once per batch rather than once per event.
+    // out of line). The offset moves once per batch: past what was handled and passed over, or,
+    // when a handler throws, up to the event before it, which is delivered again.
     const types = this.filter.types;
     const { rows } = await client.query<{ seq: string; envelope: DomainEvent | null }>(
       `SELECT e.seq, CASE WHEN $3::text[] IS NULL OR e.type = ANY($3::text[]) THEN e.envelope END AS envelope FROM ${SCHEMA}.events e
        WHERE e.seq > (SELECT position FROM ${SCHEMA}.consumer_offsets WHERE consumer = $1)
        ORDER BY e.seq LIMIT $2`,
-      [this.group, this.options.batchSize ?? 200, types ? [...types] : null],
+      [this.group, batchSize, types ? [...types] : null],
     );
-    let passedOver: string | undefined;
-    for (const row of rows) {
-      if (!this.running) break;
-      if (!row.envelope) {
-        passedOver = row.seq;
-        continue;
+    let done: string | undefined;
+    try {
+      for (const row of rows) {
+        if (!this.running) break;
+        if (row.envelope) {
+          const attempt = (this.attempts.get(row.envelope.id) ?? 0) + 1;
+          this.attempts.set(row.envelope.id, attempt);
+          await this.handler({ event: row.envelope, attempt });
+          this.attempts.delete(row.envelope.id);
+        }
+        done = row.seq;
       }
-      const attempt = (this.attempts.get(row.envelope.id) ?? 0) + 1;
-      this.attempts.set(row.envelope.id, attempt);
-      // A throwing handler leaves the offset where it is: the event is delivered again.
-      await this.handler({ event: row.envelope, attempt });
-      this.attempts.delete(row.envelope.id);
-      passedOver = undefined;
-      await this.advance(client, row.seq);
+    } finally {
+      if (done) await this.advance(client, done);
     }
-    if (passedOver) await this.advance(client, passedOver);
     return this.running ? rows.length : 0;
   }
 
