@@ -72,26 +72,24 @@ export class PostgresEventBus implements EventBus {
   async publish(events: DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.ensureSchema();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['eventbus:append']);
-      // A redelivered event (same id) is ignored: publishing is idempotent.
-      await client.query(
-        `INSERT INTO ${SCHEMA}.events (event_id, type, aggregate_id, envelope)
+    // One statement, so one round trip and its own transaction: the append lock (held to commit)
+    // is taken by the one-time filter before any sequence number is drawn; a redelivered event
+    // (same id) is ignored, so publishing is idempotent; the notification is sent at commit.
+    await this.pool.query(
+      `WITH append AS MATERIALIZED (
+         SELECT pg_advisory_xact_lock(hashtext('eventbus:append'))
+       ), inserted AS (
+         INSERT INTO ${SCHEMA}.events (event_id, type, aggregate_id, envelope)
          SELECT (e->>'id')::uuid, e->>'type', e->>'aggregateId', e
-         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
-         ON CONFLICT (event_id) DO NOTHING`,
-        [JSON.stringify(events)],
-      );
-      await client.query('SELECT pg_notify($1, $2)', [CHANNEL, typesPayload(events)]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n)
+         WHERE (SELECT count(*) FROM append) >= 0
+         ORDER BY n
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING 1
+       )
+       SELECT pg_notify($2, $3) FROM (SELECT count(*) FROM inserted) AS done`,
+      [JSON.stringify(events), CHANNEL, typesPayload(events)],
+    );
   }
 
   async prune(olderThanMs: number): Promise<void> {
