@@ -16,3 +16,14 @@ export class UnitOfWork {
     return this.dataSource.manager;
   }
 }
+
+/**
+ * Runs one of the hottest statements as a named prepared statement on the transaction's
+ * connection: PostgreSQL parses and plans it once per connection instead of on every call.
+ * `name` must stand for one fixed SQL text.
+ */
+export async function queryPrepared<T = Record<string, unknown>>(tx: Tx, name: string, text: string, values: unknown[]): Promise<T[]> {
+  if (!tx.queryRunner) throw new Error('queryPrepared must run inside a transaction');
+  const client = (await tx.queryRunner.connect()) as { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: T[] }> };
+  return (await client.query({ name, text, values })).rows;
+}

@@ -1,4 +1,4 @@
-import type { Tx, UnitOfWork } from '../../kit/transaction';
+import { queryPrepared, type Tx, type UnitOfWork } from '../../kit/transaction';
 
 export interface BillingApiKey {
   id: string;
@@ -46,7 +46,7 @@ export class BillingApiKeyRepository {
   /** Locks the keys' rows (in id order, so lockers never deadlock) until the transaction ends. */
   async lock(tx: Tx, ids: readonly string[]): Promise<BillingApiKey[]> {
     if (ids.length === 0) return [];
-    const rows: RawKey[] = await tx.query(`SELECT ${COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...ids]]);
+    const rows = await queryPrepared<RawKey>(tx, 'billing.api-keys.lock', `SELECT ${COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...ids]]);
     return rows.map(toKey);
   }
 

@@ -1,4 +1,4 @@
-import type { Tx, UnitOfWork } from '../../kit/transaction';
+import { queryPrepared, type Tx, type UnitOfWork } from '../../kit/transaction';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 
 export interface BalanceRow {
@@ -42,7 +42,9 @@ export class CreditBalanceRepository {
 
   /** Locks the teams' balance rows (in team order, so lockers never deadlock) until the transaction ends. */
   async lock(tx: Tx, teamIds: readonly string[]): Promise<BalanceRow[]> {
-    const rows: RawBalance[] = await tx.query(
+    const rows = await queryPrepared<RawBalance>(
+      tx,
+      'billing.credit-balances.lock',
       `SELECT ${RETURNING} FROM billing.credit_balances WHERE team_id = ANY($1::uuid[]) ORDER BY team_id FOR UPDATE`,
       [[...teamIds]],
     );

@@ -1,4 +1,4 @@
-import type { Tx } from '../../kit/transaction';
+import { queryPrepared, type Tx } from '../../kit/transaction';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
 import type { PricedUsage } from './usage-rules';
@@ -51,7 +51,9 @@ export class UsageRepository {
     });
     const [requestIds, teamIds, keyIds, models, ...numbers] = columns;
     try {
-      await tx.query(
+      await queryPrepared(
+        tx,
+        'billing.usage.insert',
         `INSERT INTO billing.usage_events (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
            predefined_prompt_tokens, cost_ticks, prepaid_ticks, invoiced_ticks, occurred_at, period_start, batch_id, recorded_at)
          SELECT u.request_id, u.team_id, u.api_key_id, u.model, u.prompt, u.cached, u.completion, u.predefined, u.cost, u.prepaid, u.invoiced,
@@ -91,8 +93,9 @@ export class UsageRepository {
     at: Date,
   ): Promise<(BalanceRow & { alertDue: boolean })[]> {
     if (totals.length === 0) return [];
-    // TypeORM answers UPDATE with [rows, affected].
-    const [rows] = await tx.query(
+    const rows = await queryPrepared<Parameters<typeof toRow>[0] & { alertDue: boolean }>(
+      tx,
+      'billing.usage.write-balances',
       `WITH ledger AS (
          INSERT INTO billing.ledger_entries (id, team_id, kind, prepaid_delta_ticks, invoiced_delta_ticks, reference, period_start, created_at)
          SELECT e.*, $4::date, $5 FROM unnest($8::uuid[], $9::uuid[], $10::text[], $11::bigint[], $12::bigint[], $13::text[]) AS e
@@ -124,6 +127,6 @@ export class UsageRepository {
         entries.map((e) => e.reference),
       ],
     );
-    return (rows as (Parameters<typeof toRow>[0] & { alertDue: boolean })[]).map((r) => ({ ...toRow(r), alertDue: r.alertDue }));
+    return rows.map((r) => ({ ...toRow(r), alertDue: r.alertDue }));
   }
 }

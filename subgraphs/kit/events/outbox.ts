@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { queryPrepared } from '../transaction';
 import { createEvent, type DomainEvent, type NewEvent } from './event';
 
 export const outboxChannel = (schema: string) => `${schema}_outbox`;
@@ -55,7 +56,9 @@ export class Outbox {
     // deadlock), which serializes writers of one aggregate until commit, so outbox order is commit
     // order per aggregate; the one-time filter takes the locks before any row is inserted. Then the
     // rows, in order; then the relay's wake-up, delivered at commit.
-    const [{ inserted }]: { inserted: number }[] = await manager.query(
+    const [{ inserted }] = await queryPrepared<{ inserted: number }>(
+      manager,
+      `outbox.enqueue:${this.schema}`,
       `WITH locks AS MATERIALIZED (
          SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($2::text[]) WITH ORDINALITY AS l(k, n) ORDER BY n
        ), inserted AS (
