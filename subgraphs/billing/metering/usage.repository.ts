@@ -80,9 +80,9 @@ export class UsageRepository {
 
   /**
    * Appends the batch's ledger entries and writes the new totals of balance rows and the
-   * month-to-date spend of key rows the transaction holds locked, in one statement. Each balance comes back with whether one of the
-   * team's credit alert thresholds not yet fired is now reached, so the alert rows are only
-   * read (and locked) in the rare batch that crosses one.
+   * month-to-date spend of key rows the transaction holds locked, in one statement. Each
+   * balance comes back with whether one of the team's credit alert thresholds not yet fired is
+   * now reached, so the alert rows are only read (and locked) in the rare batch that crosses one.
    */
   async writeBalances(
     tx: Tx,
