@@ -6,7 +6,10 @@ import type { ApiKeyService } from './api-key/api-key.service';
 import type { ApiKeyVerifier } from './api-key/api-key-verifier';
 import type { DirectoryRepository } from './directory/directory.repository';
 import type { CreditAlertMailService } from './credit-alert/credit-alert-mail.service';
+import type { DomainEntity, JoinRequestEntity } from './domain/domain.entity';
 import type { DomainService } from './domain/domain.service';
+import type { InvitationEntity } from './invitation/invitation.entity';
+import type { ManagementKeyEntity } from './management-key/management-key.entity';
 import type { SecretScanningService } from './leak/secret-scanning.service';
 import type { MailSender } from '../kit/mail/mail-sender';
 import type { ManagementKeyService } from './management-key/management-key.service';
@@ -32,6 +35,10 @@ export interface TeamLoaders {
   membersOfTeam: DataLoader<string, TeamMemberType[]>;
   membershipsOfUser: DataLoader<string, TeamMemberType[]>;
   apiKey: DataLoader<string, ApiKeyEntity | null>;
+  pendingInvitationsOfTeam: DataLoader<string, InvitationEntity[]>;
+  domainsOfTeam: DataLoader<string, DomainEntity[]>;
+  pendingJoinRequestsOfTeam: DataLoader<string, JoinRequestEntity[]>;
+  managementKeysOfTeam: DataLoader<string, ManagementKeyEntity[]>;
 }
 
 export type TeamContext = RequestContext<TeamServices, TeamLoaders>;

@@ -1,11 +1,12 @@
+import { In } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { DomainEntity, JoinRequestEntity } from './domain.entity';
 
 export class DomainRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  ofTeam(teamId: string): Promise<DomainEntity[]> {
-    return this.uow.reader.getRepository(DomainEntity).find({ where: { teamId }, order: { createdAt: 'ASC' } });
+  ofTeams(teamIds: readonly string[]): Promise<DomainEntity[]> {
+    return this.uow.reader.getRepository(DomainEntity).find({ where: { teamId: In([...teamIds]) }, order: { createdAt: 'ASC' } });
   }
 
   lock(tx: Tx, teamId: string, id: string): Promise<DomainEntity | null> {
@@ -29,8 +30,8 @@ export class DomainRepository {
     return tx.getRepository(DomainEntity).findOne({ where: { domain, status: 'VERIFIED' } });
   }
 
-  pendingJoinRequests(teamId: string): Promise<JoinRequestEntity[]> {
-    return this.uow.reader.getRepository(JoinRequestEntity).find({ where: { teamId, status: 'PENDING' }, order: { createdAt: 'ASC' } });
+  pendingJoinRequestsOfTeams(teamIds: readonly string[]): Promise<JoinRequestEntity[]> {
+    return this.uow.reader.getRepository(JoinRequestEntity).find({ where: { teamId: In([...teamIds]), status: 'PENDING' }, order: { createdAt: 'ASC' } });
   }
 
   async insertJoinRequest(tx: Tx, request: JoinRequestEntity): Promise<void> {

@@ -35,12 +35,14 @@ export class DomainService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  ofTeam(teamId: string): Promise<DomainEntity[]> {
-    return this.domains.ofTeam(teamId);
+  /** Domains of each team (for the per-request loader; callers check access). */
+  ofTeams(teamIds: readonly string[]): Promise<DomainEntity[]> {
+    return this.domains.ofTeams(teamIds);
   }
 
-  pendingJoinRequests(teamId: string): Promise<JoinRequestEntity[]> {
-    return this.domains.pendingJoinRequests(teamId);
+  /** Pending join requests of each team (for the per-request loader; callers check access). */
+  pendingJoinRequestsOfTeams(teamIds: readonly string[]): Promise<JoinRequestEntity[]> {
+    return this.domains.pendingJoinRequestsOfTeams(teamIds);
   }
 
   async add(session: Session, teamId: string, rawDomain: string, actor: EventActor): Promise<DomainEntity> {

@@ -1,3 +1,4 @@
+import { In } from 'typeorm';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import { InvitationEntity } from './invitation.entity';
 
@@ -8,8 +9,8 @@ export class InvitationRepository {
     await tx.getRepository(InvitationEntity).insert(invitation);
   }
 
-  pendingOfTeam(teamId: string): Promise<InvitationEntity[]> {
-    return this.uow.reader.getRepository(InvitationEntity).find({ where: { teamId, status: 'PENDING' }, order: { createdAt: 'ASC' } });
+  pendingOfTeams(teamIds: readonly string[]): Promise<InvitationEntity[]> {
+    return this.uow.reader.getRepository(InvitationEntity).find({ where: { teamId: In([...teamIds]), status: 'PENDING' }, order: { createdAt: 'ASC' } });
   }
 
   /** Pending invitations for an email, locked so two deliveries cannot both accept one. */

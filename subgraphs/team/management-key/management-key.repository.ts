@@ -9,8 +9,8 @@ export class ManagementKeyRepository {
     await tx.getRepository(ManagementKeyEntity).insert(key);
   }
 
-  ofTeam(teamId: string): Promise<ManagementKeyEntity[]> {
-    return this.uow.reader.getRepository(ManagementKeyEntity).find({ where: { teamId, revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
+  ofTeams(teamIds: readonly string[]): Promise<ManagementKeyEntity[]> {
+    return this.uow.reader.getRepository(ManagementKeyEntity).find({ where: { teamId: In([...teamIds]), revokedAt: IsNull() }, order: { createdAt: 'ASC' } });
   }
 
   /** Live keys by secret hash, whose team still exists. */

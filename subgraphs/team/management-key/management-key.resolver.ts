@@ -56,6 +56,6 @@ export class ManagementKeyResolver {
   @Allow(Access.TeamAdmin, { team: 'root.id' })
   @FieldResolver(() => [ManagementKeyType], { description: 'Admins only.' })
   async managementKeys(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<ManagementKeyType[]> {
-    return (await ctx.services.managementKeys.ofTeam(team.id)).map(toType);
+    return (await ctx.loaders.managementKeysOfTeam.load(team.id)).map(toType);
   }
 }

@@ -23,8 +23,9 @@ export class ManagementKeyService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  ofTeam(teamId: string): Promise<ManagementKeyEntity[]> {
-    return this.keys.ofTeam(teamId);
+  /** Live management keys of each team (for the per-request loader; callers check access). */
+  ofTeams(teamIds: readonly string[]): Promise<ManagementKeyEntity[]> {
+    return this.keys.ofTeams(teamIds);
   }
 
   async create(session: Session, teamId: string, name: string, scopes: string[], actor: EventActor): Promise<{ key: ManagementKeyEntity; secret: string }> {

@@ -112,8 +112,9 @@ export class MemberService {
     });
   }
 
-  pendingInvitations(teamId: string): Promise<InvitationEntity[]> {
-    return this.invitations.pendingOfTeam(teamId);
+  /** Pending invitations of each team (for the per-request loader; callers check access). */
+  pendingInvitationsOfTeams(teamIds: readonly string[]): Promise<InvitationEntity[]> {
+    return this.invitations.pendingOfTeams(teamIds);
   }
 
   async cancelInvitation(session: Session, teamId: string, invitationId: string, actor: EventActor): Promise<boolean> {

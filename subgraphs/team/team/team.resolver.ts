@@ -40,19 +40,19 @@ export class TeamResolver {
   @Allow(Access.TeamAdmin, { team: 'root.id' })
   @FieldResolver(() => [TeamInvitationType], { description: 'Pending invitations; Admins only.' })
   async invitations(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamInvitationType[]> {
-    return (await ctx.services.members.pendingInvitations(team.id)).map(toInvitation);
+    return (await ctx.loaders.pendingInvitationsOfTeam.load(team.id)).map(toInvitation);
   }
 
   @Allow(Access.TeamAdmin, { team: 'root.id' })
   @FieldResolver(() => [TeamDomainType], { description: 'Claimed and verified domains; Admins only.' })
   async domains(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamDomainType[]> {
-    return (await ctx.services.domains.ofTeam(team.id)).map(toDomain);
+    return (await ctx.loaders.domainsOfTeam.load(team.id)).map(toDomain);
   }
 
   @Allow(Access.TeamAdmin, { team: 'root.id' })
   @FieldResolver(() => [TeamJoinRequestType], { description: 'People at a verified domain asking to join; Admins only.' })
   async joinRequests(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<TeamJoinRequestType[]> {
-    return (await ctx.services.domains.pendingJoinRequests(team.id)).map(toJoinRequest);
+    return (await ctx.loaders.pendingJoinRequestsOfTeam.load(team.id)).map(toJoinRequest);
   }
 
   @Allow(Access.TeamMember, { team: 'root.id', scope: Permission.TeamRead })
