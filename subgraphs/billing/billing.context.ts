@@ -42,6 +42,7 @@ export interface BillingLoaders {
   paymentMethods: DataLoader<string, PaymentMethodEntity[]>;
   billingInformation: DataLoader<string, BillingInformationEntity | null>;
   invoices: DataLoader<string, InvoiceView[]>;
+  invoicePreview: DataLoader<string, InvoiceView | null>;
 }
 
 export type BillingContext = RequestContext<BillingServices, BillingLoaders>;

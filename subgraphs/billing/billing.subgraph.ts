@@ -96,5 +96,6 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     paymentMethods: loaderOfMany((teamIds) => services.paymentMethods.ofTeams(teamIds), (m) => m.teamId),
     billingInformation: loaderById((teamIds) => services.billingInformation.ofTeams(teamIds), (i) => i.teamId),
     invoices: loaderOfMany((teamIds) => services.invoices.invoicesOf(teamIds), (i) => i.teamId),
+    invoicePreview: loaderById((teamIds) => services.invoices.previews(teamIds), (v) => v.teamId),
   }),
 };

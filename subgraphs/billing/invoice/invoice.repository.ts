@@ -20,25 +20,37 @@ export class InvoiceRepository {
    * (a request paid partly from prepaid credits counts in proportion) and the invoiced amount.
    */
   async invoicedUsage(teamId: string, periodStart: string, tx?: Tx): Promise<InvoicedModelUsage[]> {
+    return (await this.invoicedUsageOfTeams([teamId], periodStart, tx)).get(teamId) ?? [];
+  }
+
+  /** Each team's invoiced usage in the period, by model. */
+  async invoicedUsageOfTeams(teamIds: readonly string[], periodStart: string, tx?: Tx): Promise<Map<string, InvoicedModelUsage[]>> {
     const share = (tokens: string) => `sum(round((${tokens})::numeric * invoiced_ticks / cost_ticks))::text`;
-    const rows: { model: string; prompt: string; cached: string; completion: string; invoiced: string }[] = await (tx ?? this.uow.reader).query(
-      `SELECT model,
+    const rows: { team_id: string; model: string; prompt: string; cached: string; completion: string; invoiced: string }[] = await (tx ?? this.uow.reader).query(
+      `SELECT team_id, model,
               ${share('prompt_tokens - cached_prompt_tokens + predefined_prompt_tokens')} AS prompt,
               ${share('cached_prompt_tokens')} AS cached,
               ${share('completion_tokens')} AS completion,
               sum(invoiced_ticks)::text AS invoiced
        FROM billing.usage_events
-       WHERE team_id = $1 AND period_start = $2::date AND invoiced_ticks > 0
-       GROUP BY model`,
-      [teamId, periodStart],
+       WHERE team_id = ANY($1::uuid[]) AND period_start = $2::date AND invoiced_ticks > 0
+       GROUP BY team_id, model
+       ORDER BY team_id, model`,
+      [[...teamIds], periodStart],
     );
-    return rows.map((r) => ({
-      model: r.model,
-      promptTokens: BigInt(r.prompt),
-      cachedPromptTokens: BigInt(r.cached),
-      completionTokens: BigInt(r.completion),
-      invoicedTicks: BigInt(r.invoiced),
-    }));
+    const byTeam = new Map<string, InvoicedModelUsage[]>();
+    for (const r of rows) {
+      let usage = byTeam.get(r.team_id);
+      if (!usage) byTeam.set(r.team_id, (usage = []));
+      usage.push({
+        model: r.model,
+        promptTokens: BigInt(r.prompt),
+        cachedPromptTokens: BigInt(r.cached),
+        completionTokens: BigInt(r.completion),
+        invoicedTicks: BigInt(r.invoiced),
+      });
+    }
+    return byTeam;
   }
 
   /** Inserts the invoice unless the team's period already has one; false when it had. */

@@ -32,6 +32,6 @@ export class TeamInvoicesResolver {
   @FieldResolver(() => InvoiceType, { description: 'The current period so far, as its invoice would read if it closed now. Team admins only.' })
   async invoicePreview(@Root() team: BillingTeamType, @Ctx() ctx: BillingContext): Promise<InvoiceType> {
     ctx.services.invoices.assertCanRead(ctx.session, team.id);
-    return toInvoice(await ctx.services.invoices.preview(team.id));
+    return toInvoice((await ctx.loaders.invoicePreview.load(team.id))!);
   }
 }

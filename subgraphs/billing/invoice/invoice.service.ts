@@ -104,7 +104,12 @@ export class InvoiceService {
   /** Issued invoices of the teams, newest period first. */
   async invoicesOf(teamIds: readonly string[]): Promise<InvoiceView[]> {
     const invoices = await this.invoices.findOfTeams(teamIds);
-    const lines = invoices.length ? await this.invoices.linesOf(invoices.map((i) => i.id)) : [];
+    const linesOf = new Map<string, InvoiceLineEntity[]>();
+    for (const line of invoices.length ? await this.invoices.linesOf(invoices.map((i) => i.id)) : []) {
+      let lines = linesOf.get(line.invoiceId);
+      if (!lines) linesOf.set(line.invoiceId, (lines = []));
+      lines.push(line);
+    }
     return invoices.map((i: InvoiceEntity) => ({
       id: i.id,
       teamId: i.teamId,
@@ -114,27 +119,29 @@ export class InvoiceService {
       totalTicks: BigInt(i.totalTicks),
       issuedAt: i.issuedAt,
       billingDetails: i.billingDetails,
-      lines: lines
-        .filter((l) => l.invoiceId === i.id)
-        .map((l) => ({ model: l.model, tokenKind: l.tokenKind, description: l.description, quantity: BigInt(l.quantity), amountTicks: BigInt(l.amountTicks) })),
+      lines: (linesOf.get(i.id) ?? []).map((l) => ({ model: l.model, tokenKind: l.tokenKind, description: l.description, quantity: BigInt(l.quantity), amountTicks: BigInt(l.amountTicks) })),
     }));
   }
 
-  /** The current period so far, as its invoice would read if it closed now (not stored). */
-  async preview(teamId: string): Promise<InvoiceView> {
+  /** Each team's current period so far, as its invoice would read if it closed now (not stored). */
+  async previews(teamIds: readonly string[]): Promise<InvoiceView[]> {
     const period = parsePeriod(periodStartOf(this.now()))!;
-    const lines = invoiceLines(await this.invoices.invoicedUsage(teamId, period.start), this.prices);
-    const [info] = await this.billingInformation.ofTeams([teamId]);
-    return {
-      id: `preview:${teamId}:${period.start}`,
-      teamId,
-      periodStart: period.start,
-      periodEnd: period.end,
-      status: 'PREVIEW',
-      totalTicks: lines.reduce((sum, l) => sum + l.amountTicks, 0n),
-      issuedAt: null,
-      billingDetails: info ? { legalName: info.legalName, address: info.address, country: info.country, taxId: info.taxId } : null,
-      lines,
-    };
+    const [usage, information] = await Promise.all([this.invoices.invoicedUsageOfTeams(teamIds, period.start), this.billingInformation.ofTeams(teamIds)]);
+    const infoOf = new Map(information.map((i) => [i.teamId, i]));
+    return teamIds.map((teamId) => {
+      const lines = invoiceLines(usage.get(teamId) ?? [], this.prices);
+      const info = infoOf.get(teamId);
+      return {
+        id: `preview:${teamId}:${period.start}`,
+        teamId,
+        periodStart: period.start,
+        periodEnd: period.end,
+        status: 'PREVIEW',
+        totalTicks: lines.reduce((sum, l) => sum + l.amountTicks, 0n),
+        issuedAt: null,
+        billingDetails: info ? { legalName: info.legalName, address: info.address, country: info.country, taxId: info.taxId } : null,
+        lines,
+      };
+    });
   }
 }
