@@ -10,6 +10,10 @@ export interface BillingApiKey {
   spendThisPeriodTicks: bigint;
 }
 
+/** A key's spend in `period` (the first day of a UTC month): what it spent in a month that has ended no longer counts. */
+export const spendIn = (key: Pick<BillingApiKey, 'spendPeriod' | 'spendThisPeriodTicks'>, period: string): bigint =>
+  key.spendPeriod < period ? 0n : key.spendThisPeriodTicks;
+
 interface RawKey {
   id: string;
   teamId: string;

@@ -3,7 +3,7 @@ import { Permission, type Session } from '../../kit/session';
 import type { UnitOfWork } from '../../kit/transaction';
 import { isUuid } from '../../kit/loaders';
 import { periodStartOf } from '../ledger/period';
-import type { BillingApiKey, BillingApiKeyRepository } from './billing-api-key.repository';
+import { spendIn, type BillingApiKey, type BillingApiKeyRepository } from './billing-api-key.repository';
 
 /** The most a cap may be: the same ceiling as the invoiced spending limit's default. */
 const MAX_CAP_TICKS = 10n ** 16n;
@@ -23,7 +23,7 @@ export class BillingApiKeyService {
   /** Keys as of now: a month that has ended no longer counts towards the spend. */
   async findByIds(ids: readonly string[]): Promise<BillingApiKey[]> {
     const period = periodStartOf(this.now());
-    return (await this.keys.findByIds(ids.filter(isUuid))).map((k) => (k.spendPeriod < period ? { ...k, spendPeriod: period, spendThisPeriodTicks: 0n } : k));
+    return (await this.keys.findByIds(ids.filter(isUuid))).map((k) => ({ ...k, spendPeriod: period, spendThisPeriodTicks: spendIn(k, period) }));
   }
 
   /** Sets (or, with null, clears) the key's monthly spend cap; it applies to this month's spend so far. */

@@ -11,7 +11,7 @@ import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { periodStartOf } from '../ledger/period';
 import { isUuid } from '../../kit/loaders';
 import type { CreditAlertService } from '../alert/credit-alert.service';
-import type { BillingApiKey, BillingApiKeyRepository } from '../api-key/billing-api-key.repository';
+import { spendIn, type BillingApiKey, type BillingApiKeyRepository } from '../api-key/billing-api-key.repository';
 import { GroupCommit } from './group-commit';
 import { RequestAlreadyBilled, type BilledUsage, type UsageRepository } from './usage.repository';
 import { meter, price, type Account, type KeyAccount, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
@@ -27,13 +27,13 @@ export interface RecordUsageResult {
 /** How debits reach the balance row: batched (group commit) or one transaction per event (the naive design, for comparison). */
 export type MeteringMode = 'batched' | 'per-event';
 
-/** A key's month-to-date spend as of `period`: a month that has ended no longer counts. */
+/** What metering knows of a key as of `period`. */
 const keyAccountOf = (k: BillingApiKey, period: string): KeyAccount => ({
   teamId: k.teamId,
   disabledAt: k.disabledAt,
   revokedAt: k.revokedAt,
   capTicks: k.monthlySpendCapTicks,
-  spentTicks: k.spendPeriod < period ? 0n : k.spendThisPeriodTicks,
+  spentTicks: spendIn(k, period),
 });
 
 /**
