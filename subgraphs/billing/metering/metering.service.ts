@@ -279,11 +279,7 @@ export class MeteringService {
       batch.settle(true);
       return verdicts;
     } catch (err) {
-      batch.settle(false);
-      this.known = null;
-      if (err instanceof StalePlan) this.batchesUnplanned = BATCHES_UNPLANNED_AFTER_STALE_PLAN;
-      else if (err instanceof RequestAlreadyBilled) this.batchesCheckingBilled = BATCHES_CHECKING_BILLED;
-      else if (!RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+      if (!this.failed(batch, err)) throw err;
       return this.commitLocked(events, batch);
     }
   }
@@ -298,15 +294,23 @@ export class MeteringService {
         batch.settle(true); // no-op unless this was its first try
         return verdicts;
       } catch (err) {
-        // Before retrying: a batch planned from this one must let go of the rows it wrote, which the retry may wait on.
-        batch.settle(false);
-        this.known = null;
-        const alreadyBilled = err instanceof RequestAlreadyBilled;
-        if (alreadyBilled) this.batchesCheckingBilled = BATCHES_CHECKING_BILLED;
-        const retryable = alreadyBilled || RETRYABLE.has((err as { code?: string }).code ?? '');
-        if (!retryable || attempt >= 5) throw err;
+        if (!this.failed(batch, err) || attempt >= 5) throw err;
       }
     }
+  }
+
+  /**
+   * After a failed try: tells later batches at once (one planned from this batch must let go of
+   * the rows it wrote, which a retry may wait on), forgets the accounts, and says whether another
+   * try may succeed. A stale plan pauses planning; a request id billed before turns on the lookup.
+   */
+  private failed(batch: InFlightBatch, err: unknown): boolean {
+    batch.settle(false);
+    this.known = null;
+    if (err instanceof StalePlan) this.batchesUnplanned = BATCHES_UNPLANNED_AFTER_STALE_PLAN;
+    else if (err instanceof RequestAlreadyBilled) this.batchesCheckingBilled = BATCHES_CHECKING_BILLED;
+    else return RETRYABLE.has((err as { code?: string }).code ?? '');
+    return true;
   }
 
   private async commitLockedIn(tx: Tx, events: PricedUsage[], checkBilled: boolean, batch: InFlightBatch): Promise<Verdict[]> {
