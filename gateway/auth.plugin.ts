@@ -16,7 +16,7 @@ export const USAGE_REPORTER: Principal = { kind: 'service', service: 'usage-repo
 export interface ConsoleGatewayContext {
   consoleAssertion: string;
   requestId: string;
-  /** Whose budget this operation spends: the principal, or nothing for anonymous callers. */
+  /** Whose budget this operation spends: the principal, or nothing for anonymous callers and services. */
   rateLimitKey?: string;
   clientIp?: string;
   /** Continues the operation's trace in the subgraphs. */
@@ -115,8 +115,7 @@ export function useConsoleAuth(resolver: PrincipalResolver, secret: string, logg
       }
       const requestId = requestIdOf(context) ?? randomUUID();
       const origin = originOf(context, trustedProxies);
-      const rateLimitKey =
-        principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : principal.kind === 'service' ? `service:${principal.service}` : undefined;
+      const rateLimitKey = principal.kind === 'user' ? `user:${principal.userId}` : principal.kind === 'management-key' ? `key:${principal.keyId}` : undefined;
       const active = trace.getSpan(otelContext.active());
       extendContext({
         traceparent: active ? (traceHeaders(active).traceparent ?? '') : '',

@@ -1,4 +1,5 @@
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import type { Principal } from '../subgraphs/kit/auth';
 import type { Logger } from '../subgraphs/kit/logger';
 import { documentCost } from './operation-cost';
 import type { RateLimiter } from './rate-limiter';
@@ -29,6 +30,7 @@ const SENSITIVE = new Set(['signIn', 'signUp', 'completeMfaChallenge', 'restoreA
 interface LimitContext {
   rateLimitKey?: string;
   clientIp?: string;
+  principal?: Principal;
 }
 
 function rootFields(document: DocumentNode, operationName?: string | null): string[] {
@@ -47,10 +49,14 @@ function limited(retryAfterMs: number): GraphQLError {
 /**
  * Rate limits per principal (anonymous callers per IP): operations and estimated cost per
  * window, and a tight budget for sign-in and similar guessable operations. Checked before
- * execution, for HTTP operations and WebSocket subscriptions alike.
+ * execution, for HTTP operations and WebSocket subscriptions alike. Services (usage reporters)
+ * are not limited.
  */
 export function useRateLimits(limiter: RateLimiter, limits: RateLimits, logger: Logger) {
   const check = async (context: LimitContext, document: DocumentNode, operationName?: string | null): Promise<GraphQLError | undefined> => {
+    // Usage reporters are the platform's own inference servers, holding tokens from configuration:
+    // their volume is the platform's traffic, and throttling them would leave usage unbilled.
+    if (context.principal?.kind === 'service') return undefined;
     const who = context.rateLimitKey ?? `ip:${context.clientIp ?? 'unknown'}`;
     const anonymous = !context.rateLimitKey;
     try {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MeDocument, TeamBalanceDocument } from '../operations/generated';
 import type { SubgraphConfig } from '../../subgraphs/kit/config';
 import { SubgraphApp, type SubgraphDefinition } from '../../subgraphs/kit/subgraph';
@@ -34,7 +35,7 @@ describe('metrics', () => {
 describe('rate limits', () => {
   let graph: TestGraph;
   beforeAll(async () => {
-    graph = await startGraph({ rateLimits: { windowMs: 60_000, operationsPerIp: 5, operationsPerPrincipal: 1000, costPerWindow: 1_000_000, sensitivePerIp: 3 } });
+    graph = await startGraph({ rateLimits: { windowMs: 60_000, operationsPerIp: 5, operationsPerPrincipal: 3, costPerWindow: 1_000_000, sensitivePerIp: 3 } });
   });
   afterAll(async () => {
     await graph?.stop();
@@ -58,6 +59,18 @@ describe('rate limits', () => {
       attempts.push(await anonymous.request('mutation ($i: SignInInput!) { signIn(input: $i) { __typename } }', { i: { email: `guess${i}@example.com`, password: 'nope nope nope' } }));
     }
     expect(attempts.slice(-2).every((r) => code(r) === 'RATE_LIMITED')).toBe(true);
+  });
+
+  it('does not limit usage reporters, whose volume is the platform’s own traffic', async () => {
+    const reporter = new GraphClient(graph.url, graph.usageReporterToken);
+    const event = { requestId: '', teamId: randomUUID(), apiKeyId: randomUUID(), model: 'grok-3-mini', promptTokens: 1, cachedPromptTokens: 0, completionTokens: 1 };
+    const results = [];
+    // Twice the per-principal budget of 3.
+    for (let i = 0; i < 6; i++) {
+      results.push(await reporter.request('mutation ($e: [UsageEventInput!]!) { recordUsage(events: $e) { accepted rejected { code } } }', { e: [{ ...event, requestId: randomUUID() }] }));
+    }
+    expect(results.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK')).toEqual(Array(6).fill('OK'));
+    expect(results.map((r) => (r.data as { recordUsage: { accepted: number } }).recordUsage.accepted)).toEqual(Array(6).fill(0));
   });
 });
 
