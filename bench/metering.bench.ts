@@ -22,7 +22,7 @@
  */
 import './production-mode';
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../subgraphs/kit/session';
 import { SubgraphApp } from '../subgraphs/kit/subgraph';
@@ -33,7 +33,9 @@ import type { RunningPostgres } from '../scripts/embedded-postgres';
 import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { registerApiKey } from '../test/support/billing-keys';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
-import { startGraph, subgraphConfig, type TestGraph } from '../test/support/graph';
+import { subgraphConfig } from '../test/support/graph';
+import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
+import { subgraphNames } from '../subgraphs/kit/config';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -177,20 +179,46 @@ async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event', cap
   }
 }
 
-async function throughGateway(mode: 'batched' | 'per-event'): Promise<Figures[]> {
-  // The naive design takes longer than the default deadline to bill a 200-event request under load.
-  const graph: TestGraph = await startGraph({ billing: { meteringMode: mode }, requestTimeoutMs: mode === 'per-event' ? 300_000 : undefined });
+/**
+ * The graph as deployed: the gateway and each subgraph in its own process, in production mode,
+ * with production's rate limits and operation log; this process only generates load. A Billing
+ * app here that serves nothing funds the team, makes the key known and checks the ledger.
+ */
+async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): Promise<Figures[]> {
+  const secret = randomBytes(32).toString('hex');
+  const token = randomBytes(32).toString('hex');
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: db.url,
+    AUDIT_RETENTION_DATABASE_URL: db.url,
+    INTERNAL_AUTH_SECRET: secret,
+    EVENT_BUS: 'postgres',
+    BILLING_METERING_MODE: mode,
+  };
+  const subgraphs = subgraphNames.map((name) => new SubgraphProcess(name, env));
+  const billing = new SubgraphApp(billingSubgraph, subgraphConfig('billing', db.url, secret), { consumers: false, relay: false, serve: false });
+  let gateway: GatewayProcess | undefined;
   try {
-    const services = graph.apps.billing.services as BillingServices;
+    await Promise.all([...subgraphs.map((s) => s.start()), billing.start()]);
+    gateway = new GatewayProcess({
+      ...env,
+      ...Object.fromEntries(subgraphs.map((s) => [`${s.name.toUpperCase()}_URL`, s.url])),
+      USAGE_REPORTER_TOKENS: token,
+      // The naive design takes longer than the default deadline to bill a 200-event request under load.
+      ...(mode === 'per-event' ? { REQUEST_TIMEOUT_MS: '300000' } : {}),
+    });
+    await gateway.start();
+    const url = gateway.url;
+    const services = billing.services;
     const teamId = await fundedTeam(services);
-    const keyId = await registerApiKey(graph.apps.billing, teamId);
+    const keyId = await registerApiKey(billing, teamId);
     const query = 'mutation ($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted duplicates rejected { code } } }';
     let n = 0;
     const call = async () => {
       const events = Array.from({ length: GW_EVENTS }, () => ({ ...usage(teamId, keyId, `gw-${mode}-${n++}`), occurredAt: undefined }));
-      const response = await fetch(graph.url, {
+      const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${graph.usageReporterToken}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables: { events } }),
       });
       const body = (await response.json()) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
@@ -203,13 +231,15 @@ async function throughGateway(mode: 'batched' | 'per-event'): Promise<Figures[]>
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
-    await graph.stop();
+    await gateway?.stop();
+    await Promise.all(subgraphs.map((s) => s.stop()));
+    await billing.stop();
   }
 }
 
 function print(rows: Figures[]): void {
   const lines = [
-    `one hot team; ${SECONDS}s per run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request (load generated in the same process)`,
+    `one hot team; ${SECONDS}s per run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request, gateway and subgraphs in their own processes`,
     'closed loop = saturation throughput (latency there is lanes ÷ throughput); fixed rate = ack latency at the target load',
     'run                              events/s   calls   p50 ack ms   p99 ack ms   errors',
     ...rows.map(
@@ -240,7 +270,7 @@ async function main(): Promise<number> {
     for (const mode of ['batched', 'per-event'] as const) {
       if (ONLY === 'service' || (mode === 'per-event' && !NAIVE)) continue;
       progress(`gateway, ${mode}`);
-      rows.push(...(await throughGateway(mode)));
+      rows.push(...(await throughGateway(db, mode)));
     }
   } finally {
     await db.drop();
