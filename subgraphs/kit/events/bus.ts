@@ -8,6 +8,9 @@ export interface Delivery {
 
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
+/** Takes several deliveries, in order, at once; returning acknowledges all of them, throwing none. */
+export type BatchDeliveryHandler = (deliveries: Delivery[]) => Promise<void>;
+
 /** What a consumer group wants; a bus may use it to skip reading the rest (others deliver everything). */
 export interface SubscriptionFilter {
   /** Only events of these types; absent: every event. */
@@ -27,6 +30,8 @@ export interface EventBus {
   readonly kind: 'postgres' | 'nats';
   publish(events: DomainEvent[]): Promise<void>;
   subscribe(group: string, handler: DeliveryHandler, filter?: SubscriptionFilter): Promise<Subscription>;
+  /** Like `subscribe`, handing over what has accumulated at once (where the bus reads in batches). */
+  subscribeBatches?(group: string, handler: BatchDeliveryHandler, filter?: SubscriptionFilter): Promise<Subscription>;
   /** Forgets events older than this that every consumer group has passed (where the bus keeps them itself). */
   prune?(olderThanMs: number): Promise<void>;
   close(): Promise<void>;

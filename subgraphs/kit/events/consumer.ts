@@ -36,6 +36,7 @@ export interface DeadLetter {
  * Runs a subgraph's consumers: each event is applied at most once per consumer (its id is
  * recorded in the same transaction as the effect), retried with exponential backoff, and
  * parked as a dead letter when it keeps failing, so one bad event cannot stop the stream.
+ * Where the bus reads in batches, the events read together are applied in one transaction.
  */
 export class ConsumerRunner {
   private readonly subscriptions: Subscription[] = [];
@@ -50,7 +51,12 @@ export class ConsumerRunner {
 
   async start(consumers: EventConsumer[]): Promise<void> {
     for (const consumer of consumers) {
-      this.subscriptions.push(await this.bus.subscribe(consumer.name, ({ event }) => this.deliver(consumer, event), { types: consumer.types }));
+      const filter = { types: consumer.types };
+      this.subscriptions.push(
+        this.bus.subscribeBatches
+          ? await this.bus.subscribeBatches(consumer.name, (deliveries) => this.deliverAll(consumer, deliveries.map((d) => d.event)), filter)
+          : await this.bus.subscribe(consumer.name, ({ event }) => this.deliver(consumer, event), filter),
+      );
     }
   }
 
@@ -65,6 +71,43 @@ export class ConsumerRunner {
       if (inserted.length === 0) return false;
       await consumer.apply(event, manager);
       return true;
+    });
+  }
+
+  /**
+   * Applies what accumulated in one transaction (one commit, not one per event). When that fails,
+   * the events are applied one at a time, so a bad one is retried and parked alone.
+   */
+  private async deliverAll(consumer: EventConsumer, events: DomainEvent[]): Promise<void> {
+    const handled = events.filter((e) => consumer.handles(e));
+    if (handled.length > 1) {
+      try {
+        await this.applyAllOnce(consumer, handled);
+        return;
+      } catch (err) {
+        this.logger.warn({ err, consumer: consumer.name, events: handled.length }, 'batch of events failed; applying them one at a time');
+      }
+    }
+    for (const event of handled) await this.deliver(consumer, event);
+  }
+
+  /** Applies each event not applied before, in order, in one transaction; returns how many were applied. */
+  async applyAllOnce(consumer: EventConsumer, events: DomainEvent[]): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted: { event_id: string }[] = await manager.query(
+        `INSERT INTO "${this.schema}".processed_events (consumer, event_id) SELECT $1, unnest($2::uuid[])
+         ON CONFLICT DO NOTHING RETURNING event_id`,
+        [consumer.name, events.map((e) => e.id)],
+      );
+      const fresh = new Set(inserted.map((r) => r.event_id));
+      let applied = 0;
+      for (const event of events) {
+        // Deleted once applied: an event delivered twice in one batch is applied once.
+        if (!fresh.delete(event.id.toLowerCase())) continue;
+        await consumer.apply(event, manager);
+        applied++;
+      }
+      return applied;
     });
   }
 

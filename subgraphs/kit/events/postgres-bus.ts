@@ -1,6 +1,6 @@
 import { Client, Pool } from 'pg';
 import type { Logger } from '../logger';
-import type { DeliveryHandler, EventBus, Subscription, SubscriptionFilter } from './bus';
+import type { BatchDeliveryHandler, Delivery, DeliveryHandler, EventBus, Subscription, SubscriptionFilter } from './bus';
 import type { DomainEvent } from './event';
 import { sleep, Wakeup } from './wakeup';
 
@@ -102,7 +102,15 @@ export class PostgresEventBus implements EventBus {
     );
   }
 
-  async subscribe(group: string, handler: DeliveryHandler, filter: SubscriptionFilter = {}): Promise<Subscription> {
+  subscribe(group: string, handler: DeliveryHandler, filter: SubscriptionFilter = {}): Promise<Subscription> {
+    return this.start(group, { one: handler }, filter);
+  }
+
+  subscribeBatches(group: string, handler: BatchDeliveryHandler, filter: SubscriptionFilter = {}): Promise<Subscription> {
+    return this.start(group, { many: handler }, filter);
+  }
+
+  private async start(group: string, handler: Handler, filter: SubscriptionFilter): Promise<Subscription> {
     await this.ensureSchema();
     await this.pool.query(`INSERT INTO ${SCHEMA}.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING`, [group]);
     const sub = new PostgresSubscription(this.url, this.pool, group, handler, filter, this.logger, this.options, () =>
@@ -119,6 +127,8 @@ export class PostgresEventBus implements EventBus {
   }
 }
 
+type Handler = { one: DeliveryHandler } | { many: BatchDeliveryHandler };
+
 class PostgresSubscription implements Subscription {
   private running = true;
   private loop?: Promise<void>;
@@ -130,7 +140,7 @@ class PostgresSubscription implements Subscription {
     private readonly url: string,
     private readonly pool: Pool,
     private readonly group: string,
-    private readonly handler: DeliveryHandler,
+    private readonly handler: Handler,
     private readonly filter: SubscriptionFilter,
     private readonly logger: Logger,
     private readonly options: PostgresBusOptions,
@@ -183,7 +193,8 @@ class PostgresSubscription implements Subscription {
   private async consumeBatch(client: Client, batchSize: number): Promise<number> {
     // Events of other types are passed over without reading their envelopes (large ones live
     // out of line). The offset moves once per batch: past what was handled and passed over, or,
-    // when a handler throws, up to the event before it, which is delivered again.
+    // when a handler throws, up to the event before it (a batch handler: before the batch),
+    // which is delivered again.
     const types = this.filter.types;
     const { rows } = await client.query<{ seq: string; envelope: DomainEvent | null }>(
       `SELECT e.seq, CASE WHEN $3::text[] IS NULL OR e.type = ANY($3::text[]) THEN e.envelope END AS envelope FROM ${SCHEMA}.events e
@@ -193,20 +204,31 @@ class PostgresSubscription implements Subscription {
     );
     let done: string | undefined;
     try {
-      for (const row of rows) {
-        if (!this.running) break;
-        if (row.envelope) {
-          const attempt = (this.attempts.get(row.envelope.id) ?? 0) + 1;
-          this.attempts.set(row.envelope.id, attempt);
-          await this.handler({ event: row.envelope, attempt });
-          this.attempts.delete(row.envelope.id);
+      if ('many' in this.handler) {
+        const deliveries = rows.flatMap((row) => (row.envelope ? [this.delivery(row.envelope)] : []));
+        if (deliveries.length) await this.handler.many(deliveries);
+        for (const d of deliveries) this.attempts.delete(d.event.id);
+        done = rows.at(-1)?.seq;
+      } else {
+        for (const row of rows) {
+          if (!this.running) break;
+          if (row.envelope) {
+            await this.handler.one(this.delivery(row.envelope));
+            this.attempts.delete(row.envelope.id);
+          }
+          done = row.seq;
         }
-        done = row.seq;
       }
     } finally {
       if (done) await this.advance(client, done);
     }
     return this.running ? rows.length : 0;
+  }
+
+  private delivery(event: DomainEvent): Delivery {
+    const attempt = (this.attempts.get(event.id) ?? 0) + 1;
+    this.attempts.set(event.id, attempt);
+    return { event, attempt };
   }
 
   private async advance(client: Client, seq: string): Promise<void> {
