@@ -52,7 +52,7 @@ export interface SubgraphDefinition<TServices, TLoaders> {
   schema: FederatedSchemaOptions;
   createServices(infra: SubgraphInfrastructure): TServices;
   /** Fresh DataLoaders for one request, so batching never leaks data between callers. */
-  createLoaders(services: TServices, session: Session): TLoaders;
+  createLoaders(services: TServices, session: Session, claims: AssertionClaims): TLoaders;
   consumers?(services: TServices): EventConsumer[];
   /** For subgraphs with `SelfOrTeammate` fields: which teams another user is in. */
   teammates?(loaders: TLoaders): TeammateDirectory;
@@ -161,7 +161,7 @@ export class SubgraphApp<TServices, TLoaders> {
       },
       createContext: (claims, requestId): RequestContext<TServices, TLoaders> => {
         const session = new Session(claims.principal);
-        const loaders = definition.createLoaders(this.services, session);
+        const loaders = definition.createLoaders(this.services, session, claims);
         return {
           teammates: definition.teammates?.(loaders),
           owners: definition.owners?.(loaders),

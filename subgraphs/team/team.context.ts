@@ -1,5 +1,7 @@
 import type DataLoader from 'dataloader';
 import type { EventActor } from '../kit/events';
+import type { AssertionClaims } from '../kit/auth';
+import type { Session } from '../kit/session';
 import type { RequestContext } from '../kit/subgraph';
 import type { ApiKeyEntity } from './api-key/api-key.entity';
 import type { ApiKeyService } from './api-key/api-key.service';
@@ -39,13 +41,18 @@ export interface TeamLoaders {
   domainsOfTeam: DataLoader<string, DomainEntity[]>;
   pendingJoinRequestsOfTeam: DataLoader<string, JoinRequestEntity[]>;
   managementKeysOfTeam: DataLoader<string, ManagementKeyEntity[]>;
+  /** The keys of each team the caller may list (the listing is audited). */
+  apiKeysOfTeam: DataLoader<string, ApiKeyEntity[]>;
 }
 
 export type TeamContext = RequestContext<TeamServices, TeamLoaders>;
 
-export const actorOf = (ctx: TeamContext): EventActor => ({
-  userId: ctx.session.onBehalfOf,
-  apiKeyId: ctx.session.principal.kind === 'management-key' ? ctx.session.principal.keyId : undefined,
-  ip: ctx.claims.ip,
-  userAgent: ctx.claims.userAgent,
+/** Who acts in this request, as events record it. */
+export const actorFrom = (session: Session, claims: AssertionClaims): EventActor => ({
+  userId: session.onBehalfOf,
+  apiKeyId: session.principal.kind === 'management-key' ? session.principal.keyId : undefined,
+  ip: claims.ip,
+  userAgent: claims.userAgent,
 });
+
+export const actorOf = (ctx: TeamContext): EventActor => actorFrom(ctx.session, ctx.claims);

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import { isUuid, loaderById, loaderOfMany } from '../kit/loaders';
 import type { SubgraphDefinition } from '../kit/subgraph';
 import { UnitOfWork } from '../kit/transaction';
@@ -40,7 +41,7 @@ import { TeamInitial1732800000000 } from './migrations/1732800000000-team-initia
 import { TeamDirectoryVerified1733300000000 } from './migrations/1733300000000-team-directory-verified';
 import { TeamMailRetries1733500000000 } from './migrations/1733500000000-team-mail-retries';
 import { PersonalTeamConsumer } from './personal-team/personal-team.consumer';
-import type { TeamLoaders, TeamServices } from './team.context';
+import { actorFrom, type TeamLoaders, type TeamServices } from './team.context';
 import { TeamEntity } from './team/team.entity';
 import { TeamRepository } from './team/team.repository';
 import { TeamResolver } from './team/team.resolver';
@@ -77,7 +78,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
       domains: new DomainService(uow, teams, new DomainRepository(uow), memberships, new DnsTxtLookup(config.dnsResolvers), outbox),
     };
   },
-  createLoaders: (services) => ({
+  createLoaders: (services, session, claims) => ({
     team: loaderById((ids) => services.teams.findByIds(ids), (t) => t.id),
     membersOfTeam: loaderOfMany(async (ids) => (await services.teams.membershipsOfTeams(ids)).map(toMember), (m) => m.teamId),
     membershipsOfUser: loaderOfMany(async (ids) => (await services.teams.membershipsOfUsers(ids)).map(toMember), (m) => m.userId),
@@ -86,6 +87,7 @@ export const teamSubgraph: SubgraphDefinition<TeamServices, TeamLoaders> = {
     domainsOfTeam: loaderOfMany((ids) => services.domains.ofTeams(ids), (d) => d.teamId),
     pendingJoinRequestsOfTeam: loaderOfMany((ids) => services.domains.pendingJoinRequestsOfTeams(ids), (r) => r.teamId),
     managementKeysOfTeam: loaderOfMany((ids) => services.managementKeys.ofTeams(ids), (k) => k.teamId),
+    apiKeysOfTeam: new DataLoader((ids) => services.apiKeys.listOfTeams(session, ids, actorFrom(session, claims))),
   }),
   owners: (loaders) => ({ ApiKey: async (id) => (await loaders.apiKey.load(id))?.teamId }),
   workers: (services) => [services.apiKeyVerifier, services.mailSender],

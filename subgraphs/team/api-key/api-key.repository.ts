@@ -26,10 +26,14 @@ export class ApiKeyRepository {
     return tx.getRepository(ApiKeyEntity).findOne({ where: { id, deletedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
   }
 
-  ofTeam(teamId: string, createdBy?: string): Promise<ApiKeyEntity[]> {
-    return this.uow.reader
-      .getRepository(ApiKeyEntity)
-      .find({ where: { teamId, deletedAt: IsNull(), ...(createdBy ? { createdBy } : {}) }, order: { createdAt: 'ASC' } });
+  /** The live keys of `wholeTeams`, and of `ownTeams` only those `createdBy` made, oldest first. */
+  ofTeams(wholeTeams: string[], ownTeams: string[], createdBy: string): Promise<ApiKeyEntity[]> {
+    const where = [
+      ...(wholeTeams.length ? [{ teamId: In(wholeTeams), deletedAt: IsNull() }] : []),
+      ...(ownTeams.length ? [{ teamId: In(ownTeams), createdBy, deletedAt: IsNull() }] : []),
+    ];
+    if (where.length === 0) return Promise.resolve([]);
+    return this.uow.reader.getRepository(ApiKeyEntity).find({ where, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   async findByHashes(hashes: Buffer[]): Promise<ApiKeyRecord[]> {

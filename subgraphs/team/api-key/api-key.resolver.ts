@@ -83,6 +83,6 @@ export class TeamApiKeysResolver {
   @Allow(Access.TeamMember, { team: 'root.id', scope: Permission.ApiKeysRead })
   @FieldResolver(() => [ApiKeyType], { description: "Admins see all the team's keys; Members the keys they created." })
   async apiKeys(@Root() team: TeamType, @Ctx() ctx: TeamContext): Promise<ApiKeyType[]> {
-    return (await ctx.services.apiKeys.list(ctx.session, team.id, actorOf(ctx))).map((k) => toApiKey(k));
+    return (await ctx.loaders.apiKeysOfTeam.load(team.id)).map((k) => toApiKey(k));
   }
 }

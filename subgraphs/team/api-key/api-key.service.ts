@@ -108,14 +108,34 @@ export class ApiKeyService {
     return { key, secret };
   }
 
-  /** Admins see all of the team's keys; Members the keys they created. Listing is audited. */
-  async list(session: Session, teamId: string, actor: EventActor): Promise<ApiKeyEntity[]> {
+  /**
+   * Each team's keys, for a list of teams at once: Admins see all of a team's keys, Members the
+   * keys they created; a team the caller may not list gets FORBIDDEN. One query for all of them,
+   * and each team's listing is audited, all in one transaction.
+   */
+  async listOfTeams(session: Session, teamIds: readonly string[], actor: EventActor): Promise<(ApiKeyEntity[] | Error)[]> {
     const userId = session.onBehalfOf;
-    if (!userId || !session.can(teamId, Permission.ApiKeysRead)) throw forbidden();
-    const all = session.can(teamId, Permission.TeamModify) || session.principal.kind === 'management-key';
-    const keys = await this.keys.ofTeam(teamId, all ? undefined : userId);
-    await this.uow.run((tx) => this.outbox.enqueue(tx, { type: ApiKeyEvent.Listed, aggregateId: teamId, teamId, actor, payload: { count: keys.length, scope: all ? 'team' : 'own' } }));
-    return keys;
+    const scopeOf = (teamId: string): 'team' | 'own' | null => {
+      if (!userId || !session.can(teamId, Permission.ApiKeysRead)) return null;
+      return session.can(teamId, Permission.TeamModify) || session.principal.kind === 'management-key' ? 'team' : 'own';
+    };
+    const scopes = teamIds.map(scopeOf);
+    const listed = teamIds.filter((_, i) => scopes[i]);
+    if (!userId || listed.length === 0) return teamIds.map(() => forbidden());
+    const keys = await this.keys.ofTeams(
+      listed.filter((t) => scopeOf(t) === 'team'),
+      listed.filter((t) => scopeOf(t) === 'own'),
+      userId,
+    );
+    const byTeam = new Map<string, ApiKeyEntity[]>(listed.map((t) => [t, []]));
+    for (const key of keys) byTeam.get(key.teamId)?.push(key);
+    await this.uow.run((tx) =>
+      this.outbox.enqueue(
+        tx,
+        ...listed.map((teamId) => ({ type: ApiKeyEvent.Listed, aggregateId: teamId, teamId, actor, payload: { count: byTeam.get(teamId)!.length, scope: scopeOf(teamId) } })),
+      ),
+    );
+    return teamIds.map((teamId) => byTeam.get(teamId) ?? forbidden());
   }
 
   private async change(session: Session, id: string, actor: EventActor, event: string, mutate: (key: ApiKeyEntity) => void): Promise<ApiKeyEntity> {
