@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256 } from '../subgraphs/kit/digest';
 import { parse, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Principal } from '../subgraphs/kit/auth';
 import type { GatewayOperationRecord } from '../subgraphs/kit/events';
@@ -76,7 +77,7 @@ export class RefusalLog {
       let teamId = draft(principal).teamId;
       const maybeKey = !principal && /^cgm_/.test(refusal.token ?? '');
       if (!teamId && !maybeKey) return this.skip('no-team');
-      if (!this.admit(teamId ?? `token:${createHash('sha256').update(refusal.token!).digest('hex')}`)) return this.skip('over-budget');
+      if (!this.admit(teamId ?? `token:${sha256(refusal.token!).toString('hex')}`)) return this.skip('over-budget');
       if (!principal && refusal.token) principal = await this.resolvePrincipal(refusal.token).catch(() => undefined);
       const entry = draft(principal);
       teamId = entry.teamId;

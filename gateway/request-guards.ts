@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../subgraphs/kit/digest';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 
@@ -54,7 +54,7 @@ export function refuseBody(raw: Buffer, maxBatch: number): Refusal | undefined {
 export const isManagementKey = (authorization: string | null | undefined) => /^Bearer\s+cgm_/i.test(authorization ?? '');
 
 /** Hash of a document as clients send it in `extensions.persistedQuery.sha256Hash`. */
-export const documentHash = (document: string) => createHash('sha256').update(document).digest('hex');
+export const documentHash = (document: string) => sha256(document).toString('hex');
 
 /** The trusted documents manifest: hash → document. */
 export function loadTrustedDocuments(path: string | undefined): Map<string, string> {

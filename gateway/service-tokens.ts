@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../subgraphs/kit/digest';
 
 /**
  * Usage reporters (inference servers) authenticate with service tokens from configuration.
@@ -11,11 +10,11 @@ export class ServiceTokens {
   private readonly digests: Buffer[];
 
   constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digest);
+    this.digests = tokens.map(sha256);
   }
 
   matches(token: string): boolean {
-    const given = digest(token);
+    const given = sha256(token);
     let found = false;
     for (const expected of this.digests) found = timingSafeEqual(given, expected) || found;
     return found;

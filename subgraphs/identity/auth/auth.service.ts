@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 import { DomainError, ErrorCode } from '../../kit/errors';
 import { EventType, type Outbox, type UserEmailVerifiedPayload, type UserSignedUpPayload } from '../../kit/events';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
@@ -21,7 +22,6 @@ export type AuthOutcome = AuthSession | MfaChallenge | AccountRestoreRequired;
 
 /** How long the restore token of an OpenID sign-in to a deleted account stays usable. */
 export const RESTORE_TOKEN_TTL_MS = 10 * 60_000;
-const hashToken = (token: string) => createHash('sha256').update(token).digest();
 
 export interface Credentials extends SecondFactor {
   email: string;
@@ -122,7 +122,7 @@ export class AuthService {
       const restoreBefore = this.restoreBefore(user.deletedAt);
       if (restoreBefore <= this.now()) throw new DomainError(ErrorCode.InvalidCredentials, 'This account no longer exists');
       const restoreToken = randomBytes(32).toString('base64url');
-      await this.uow.run((tx) => this.restoreTokens.insert(tx, hashToken(restoreToken), user.id, new Date(this.now().getTime() + RESTORE_TOKEN_TTL_MS)));
+      await this.uow.run((tx) => this.restoreTokens.insert(tx, sha256(restoreToken), user.id, new Date(this.now().getTime() + RESTORE_TOKEN_TTL_MS)));
       return { restoreBefore, restoreToken };
     }
     return this.secondFactor(user, {}, origin, 'sign-in');
@@ -132,7 +132,7 @@ export class AuthService {
   async restoreWithToken(restoreToken: string, factor: SecondFactor, origin: RequestOrigin): Promise<AuthOutcome> {
     const invalid = () => new DomainError(ErrorCode.RestoreTokenInvalid, 'This restore has expired or was already used; sign in again');
     if (restoreToken.length > 128) throw invalid();
-    const userId = await this.uow.run((tx) => this.restoreTokens.take(tx, hashToken(restoreToken), this.now()));
+    const userId = await this.uow.run((tx) => this.restoreTokens.take(tx, sha256(restoreToken), this.now()));
     const user = userId ? await this.users.findById(userId) : null;
     if (!user) throw invalid();
     if (!user.deletedAt) throw new DomainError(ErrorCode.Conflict, 'This account is not deleted; sign in instead');

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 import { DomainError, ErrorCode } from '../../kit/errors';
 import { EventType, type Outbox, type UserLifecyclePayload } from '../../kit/events';
 import type { UnitOfWork } from '../../kit/transaction';
@@ -12,7 +13,6 @@ import type { PasswordResetRepository } from './password-reset.repository';
 
 export const PASSWORD_RESET_TTL_MS = 60 * 60_000;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest();
 
 /** Resetting a forgotten password with a mailed, single-use link that expires within the hour. */
 export class PasswordResetService {
@@ -53,7 +53,7 @@ export class PasswordResetService {
     // In the fragment, so the token is not sent to the web server or in a Referer header.
     link.hash = `token=${token}`;
     await this.uow.run(async (tx) => {
-      await this.resets.insert(tx, hashToken(token), user.id, now, expiresAt);
+      await this.resets.insert(tx, sha256(token), user.id, now, expiresAt);
       await this.mail.passwordResetLink(tx, user.email, link.href, expiresAt);
     });
     return true;
@@ -69,7 +69,7 @@ export class PasswordResetService {
     const invalid = () => new DomainError(ErrorCode.PasswordResetInvalid, 'This password reset link is not valid; ask for a new one');
     return this.uow.run(async (tx) => {
       const now = this.now();
-      const row = typeof token === 'string' && token.length <= 128 ? await this.resets.lock(tx, hashToken(token)) : null;
+      const row = typeof token === 'string' && token.length <= 128 ? await this.resets.lock(tx, sha256(token)) : null;
       if (!row) throw invalid();
       if (row.usedAt) throw new DomainError(ErrorCode.PasswordResetUsed, 'This password reset link was already used or replaced; ask for a new one');
       if (row.expiresAt <= now) throw new DomainError(ErrorCode.PasswordResetExpired, 'This password reset link has expired; ask for a new one');

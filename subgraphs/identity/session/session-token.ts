@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 
 const PREFIX = 'cgs_';
 
@@ -7,9 +8,7 @@ export function newSessionToken(): string {
   return PREFIX + randomBytes(32).toString('base64url');
 }
 
-export function hashSessionToken(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
+export const hashSessionToken = (token: string): Buffer => sha256(token);
 
 export function looksLikeSessionToken(token: string): boolean {
   return token.startsWith(PREFIX) && token.length === PREFIX.length + 43;

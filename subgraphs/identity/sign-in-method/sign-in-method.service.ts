@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 import type { OAuthProviderName } from '../../kit/config';
 import { DomainError, ErrorCode } from '../../kit/errors';
 import { EventType, type Outbox } from '../../kit/events';
@@ -17,7 +17,6 @@ import type { SignInMethodRepository } from './sign-in-method.repository';
 
 export const OAUTH_STATE_TTL_MS = 10 * 60_000;
 
-const stateHash = (state: string) => createHash('sha256').update(state).digest();
 
 /**
  * A user's sign-in methods: listing, adding and removing them (at least one stays), and signing
@@ -53,7 +52,7 @@ export class SignInMethodService {
     await this.uow.run((tx) =>
       this.methods.saveState(
         tx,
-        stateHash(request.state),
+        sha256(request.state),
         { provider: kind, codeVerifierCiphertext: this.box.encrypt(Buffer.from(request.codeVerifier), `oauth:${kind}`), nonce: request.nonce, linkUserId, separateAccount },
         new Date(this.now().getTime() + OAUTH_STATE_TTL_MS),
       ),
@@ -64,7 +63,7 @@ export class SignInMethodService {
   /** Finishes what startOAuth began, with the code and state the provider redirected back with. */
   async completeOAuth(kind: SignInMethodKind, code: string, state: string, origin: RequestOrigin): Promise<AuthOutcome | AccountChoiceRequired> {
     const client = this.client(kind);
-    const pending = await this.methods.takeState(stateHash(state), kind, this.now());
+    const pending = await this.methods.takeState(sha256(state), kind, this.now());
     if (!pending) throw new DomainError(ErrorCode.OAuthFailed, 'This sign-in has expired or was already used; start again');
     const verifier = this.box.decrypt(pending.codeVerifierCiphertext, `oauth:${kind}`).toString();
     const identity = await client.identify(code, state, verifier, pending.nonce);

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -54,6 +55,6 @@ export const generateApiKey = () => generateKey(API_KEY_PREFIX);
 export const isWellFormedApiKey = (candidate: string) => isWellFormedKey(candidate, API_KEY_PREFIX);
 
 /** Keys are high-entropy, so a fast hash is enough (unlike passwords). */
-export const hashApiKey = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+export const hashApiKey = (secret: string): Buffer => sha256(secret);
 
 export const redactApiKey = (secret: string): string => `${secret.slice(0, 4)}…${secret.slice(-4)}`;

@@ -1,4 +1,5 @@
-import { createHash, verify as verifySignature } from 'node:crypto';
+import { verify as verifySignature } from 'node:crypto';
+import { sha256 } from '../../kit/digest';
 import type { Logger } from '../../kit/logger';
 import type { UnitOfWork } from '../../kit/transaction';
 import { hashApiKey, isWellFormedApiKey } from '../api-key/api-key-format';
@@ -131,7 +132,7 @@ export class SecretScanningService {
 
   private feedback(reports: ScanReport[], leaked: Set<string>): ScanFeedback[] {
     return reports.map((r) => ({
-      token_hash: createHash('sha256').update(r.token).digest('hex'),
+      token_hash: sha256(r.token).toString('hex'),
       token_type: r.type,
       label: leaked.has(r.token) ? 'true_positive' : 'false_positive',
     }));
