@@ -1,41 +1,48 @@
+import type { UsageRequestColumns } from '../../kit/events';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import type { ApiRequestLogEntity } from './request-log.entity';
 
 export class ApiRequestLogRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Inserts the logs; a request id already logged is left as it is. Returns how many were new. */
-  async insert(tx: Tx, rows: ApiRequestLogEntity[]): Promise<number> {
-    if (rows.length === 0) return 0;
-    const inserted: unknown[] = await tx.query(
-      `INSERT INTO audit.api_request_logs (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
-         request_bytes, response_bytes, body_digest, request_body, response_body, occurred_at, recorded_at)
-       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(request_id text, team_id uuid, api_key_id text, model text, prompt_tokens int,
-         cached_prompt_tokens int, completion_tokens int, request_bytes int, response_bytes int, body_digest text, request_body text,
-         response_body text, occurred_at timestamptz, recorded_at timestamptz)
-       ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+  /**
+   * Inserts a batch's logs of one team, column by column (an absent optional column is all
+   * nulls); a request id already logged is left as it is. Returns how many were new.
+   */
+  async insert(tx: Tx, teamId: string, c: UsageRequestColumns, recordedAt: Date): Promise<number> {
+    const n = c.requestId.length;
+    if (n === 0) return 0;
+    const nulls: null[] = new Array(n).fill(null);
+    const [{ inserted }]: { inserted: number }[] = await tx.query(
+      `WITH inserted AS (
+         INSERT INTO audit.api_request_logs (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
+           request_bytes, response_bytes, body_digest, request_body, response_body, occurred_at, recorded_at)
+         SELECT r.request_id, $1::uuid, r.api_key_id, r.model, r.prompt, r.cached, r.completion, r.request_bytes, r.response_bytes,
+           r.body_digest, r.request_body, r.response_body, timestamptz 'epoch' + r.occurred_ms * interval '1 millisecond', $14::timestamptz
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::bigint[])
+           AS r(request_id, api_key_id, model, prompt, cached, completion, request_bytes, response_bytes, body_digest, request_body, response_body, occurred_ms)
+         ON CONFLICT (request_id) DO NOTHING
+         RETURNING 1
+       )
+       SELECT count(*)::int AS inserted FROM inserted`,
       [
-        JSON.stringify(
-          rows.map((r) => ({
-            request_id: r.requestId,
-            team_id: r.teamId,
-            api_key_id: r.apiKeyId,
-            model: r.model,
-            prompt_tokens: r.promptTokens,
-            cached_prompt_tokens: r.cachedPromptTokens,
-            completion_tokens: r.completionTokens,
-            request_bytes: r.requestBytes,
-            response_bytes: r.responseBytes,
-            body_digest: r.bodyDigest,
-            request_body: r.requestBody,
-            response_body: r.responseBody,
-            occurred_at: r.occurredAt.toISOString(),
-            recorded_at: r.recordedAt.toISOString(),
-          })),
-        ),
+        teamId,
+        c.requestId,
+        c.apiKeyId,
+        c.model,
+        c.promptTokens,
+        c.cachedPromptTokens,
+        c.completionTokens,
+        c.requestBytes ?? nulls,
+        c.responseBytes ?? nulls,
+        c.bodyDigest ?? nulls,
+        c.requestBody ?? nulls,
+        c.responseBody ?? nulls,
+        c.occurredAtMs,
+        recordedAt,
       ],
     );
-    return inserted.length;
+    return inserted;
   }
 
   /** Deletes up to `limit` logs written before the cutoff; returns how many. */

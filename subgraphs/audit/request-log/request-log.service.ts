@@ -1,4 +1,4 @@
-import { requestLogsOf, type UsageRecordedPayload } from '../../kit/events';
+import { requestColumnsOf, type UsageRecordedPayload } from '../../kit/events';
 import type { Tx } from '../../kit/transaction';
 import type { ApiRequestLogRepository } from './request-log.repository';
 
@@ -25,27 +25,9 @@ export class ApiRequestLogService {
   ) {}
 
   /** Records one metering batch's requests for a team; a request id logged before is skipped. */
-  async record(tx: Tx, teamId: string, payload: UsageRecordedPayload): Promise<number> {
-    const recordedAt = this.now();
-    return this.logs.insert(
-      tx,
-      requestLogsOf(payload).map((r) => ({
-        requestId: r.requestId,
-        teamId,
-        apiKeyId: r.apiKeyId,
-        model: r.model,
-        promptTokens: r.promptTokens,
-        cachedPromptTokens: r.cachedPromptTokens,
-        completionTokens: r.completionTokens,
-        requestBytes: r.requestBytes,
-        responseBytes: r.responseBytes,
-        bodyDigest: r.bodyDigest,
-        requestBody: this.keepBodies ? r.requestBody : null,
-        responseBody: this.keepBodies ? r.responseBody : null,
-        occurredAt: new Date(r.occurredAt),
-        recordedAt,
-      })),
-    );
+  record(tx: Tx, teamId: string, payload: UsageRecordedPayload): Promise<number> {
+    const columns = requestColumnsOf(payload);
+    return this.logs.insert(tx, teamId, this.keepBodies ? columns : { ...columns, requestBody: undefined, responseBody: undefined }, this.now());
   }
 
   /** Deletes every log written more than 30 days ago. Safe to run twice or on two replicas at once. */

@@ -146,24 +146,25 @@ export interface UsageRecordedPayload {
   requests?: UsageRequestLog[];
 }
 
-/** The requests a `billing.usage.recorded` event carries, whichever shape it was written in. */
-export function requestLogsOf(payload: UsageRecordedPayload): UsageRequestLog[] {
-  const c = payload.columns;
-  if (!c) return payload.requests ?? [];
-  return c.requestId.map((requestId, i) => ({
-    requestId,
-    apiKeyId: c.apiKeyId[i],
-    model: c.model[i],
-    promptTokens: c.promptTokens[i],
-    cachedPromptTokens: c.cachedPromptTokens[i],
-    completionTokens: c.completionTokens[i],
-    occurredAt: new Date(c.occurredAtMs[i]).toISOString(),
-    requestBytes: c.requestBytes?.[i] ?? null,
-    responseBytes: c.responseBytes?.[i] ?? null,
-    bodyDigest: c.bodyDigest?.[i] ?? null,
-    requestBody: c.requestBody?.[i] ?? null,
-    responseBody: c.responseBody?.[i] ?? null,
-  }));
+/** The requests a `billing.usage.recorded` event carries as columns, whichever shape it was written in. */
+export function requestColumnsOf(payload: UsageRecordedPayload): UsageRequestColumns {
+  if (payload.columns) return payload.columns;
+  const requests = payload.requests ?? [];
+  const column = <T>(pick: (r: UsageRequestLog) => T) => requests.map(pick);
+  return {
+    requestId: column((r) => r.requestId),
+    apiKeyId: column((r) => r.apiKeyId),
+    model: column((r) => r.model),
+    promptTokens: column((r) => r.promptTokens),
+    cachedPromptTokens: column((r) => r.cachedPromptTokens),
+    completionTokens: column((r) => r.completionTokens),
+    occurredAtMs: column((r) => Date.parse(r.occurredAt)),
+    requestBytes: column((r) => r.requestBytes ?? null),
+    responseBytes: column((r) => r.responseBytes ?? null),
+    bodyDigest: column((r) => r.bodyDigest ?? null),
+    requestBody: column((r) => r.requestBody ?? null),
+    responseBody: column((r) => r.responseBody ?? null),
+  };
 }
 
 export type OperationOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
