@@ -119,12 +119,12 @@ export class ApiKeyService {
       if (!userId || !session.can(teamId, Permission.ApiKeysRead)) return null;
       return session.can(teamId, Permission.TeamModify) || session.principal.kind === 'management-key' ? 'team' : 'own';
     };
-    const scopes = teamIds.map(scopeOf);
-    const listed = teamIds.filter((_, i) => scopes[i]);
+    const scopes = new Map(teamIds.map((teamId) => [teamId, scopeOf(teamId)]));
+    const listed = teamIds.filter((teamId) => scopes.get(teamId));
     if (!userId || listed.length === 0) return teamIds.map(() => forbidden());
     const keys = await this.keys.ofTeams(
-      listed.filter((t) => scopeOf(t) === 'team'),
-      listed.filter((t) => scopeOf(t) === 'own'),
+      listed.filter((teamId) => scopes.get(teamId) === 'team'),
+      listed.filter((teamId) => scopes.get(teamId) === 'own'),
       userId,
     );
     const byTeam = new Map<string, ApiKeyEntity[]>(listed.map((t) => [t, []]));
@@ -132,7 +132,7 @@ export class ApiKeyService {
     await this.uow.run((tx) =>
       this.outbox.enqueue(
         tx,
-        ...listed.map((teamId) => ({ type: ApiKeyEvent.Listed, aggregateId: teamId, teamId, actor, payload: { count: byTeam.get(teamId)!.length, scope: scopeOf(teamId) } })),
+        ...listed.map((teamId) => ({ type: ApiKeyEvent.Listed, aggregateId: teamId, teamId, actor, payload: { count: byTeam.get(teamId)!.length, scope: scopes.get(teamId) } })),
       ),
     );
     return teamIds.map((teamId) => byTeam.get(teamId) ?? forbidden());
