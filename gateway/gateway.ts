@@ -26,7 +26,7 @@ import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-li
 import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
 import { InvalidSessionError, lostAccess, PrincipalResolver } from './principal-resolver';
 import { createEventBus } from '../subgraphs/kit/events';
-import { OperationLogPublisher, useOperationLog, useOperationParams } from './operation-log';
+import { OperationLogPublisher, operationLogPlugins } from './operation-log';
 import { RefusalLog } from './refusal-log';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -84,6 +84,7 @@ export class Gateway {
       this.refusals.onSkipped = (reason) => this.metrics.refusalsUnrecorded.inc({ reason });
     }
     const refusals = this.refusals;
+    const logPlugins = operationLog ? operationLogPlugins(operationLog, this.logger, refusals, config.trustedProxies ?? []) : undefined;
     const transportEntries: Record<string, object> = {
       '*': {
         headers: [
@@ -122,13 +123,13 @@ export class Gateway {
         },
       } as never,
       plugins: () => [
-        ...(operationLog ? [useOperationParams() as never] : []),
+        ...(logPlugins ? [logPlugins.first as never] : []),
         useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens, config.trustedProxies) as never,
         ...(operationLimitPlugins(this.limits, production) as never[]),
         useRateLimits(this.rateLimiter, { ...defaultRateLimits, ...config.rateLimits }, this.logger) as never,
         useErrorCodes(this.logger) as never,
         useMetrics(this.metrics) as never,
-        ...(operationLog ? [useOperationLog(operationLog, this.logger, refusals, config.trustedProxies ?? []) as never] : []),
+        ...(logPlugins ? [logPlugins.last as never] : []),
       ],
     });
     this.http = createServer((req, res) => {

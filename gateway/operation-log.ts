@@ -346,23 +346,15 @@ type OperationContext = Partial<ConsoleGatewayContext> & {
 const errorsOf = (result: unknown): readonly { extensions?: Record<string, unknown> }[] | undefined =>
   result && typeof result === 'object' && !Array.isArray(result) && !isAsyncIterable(result) ? (result as ExecutionResult).errors : undefined;
 
-/** Keeps each operation's parameters where a refusal can find them, even one refused while reading them. Goes first. */
-export function useOperationParams() {
-  return {
-    onParams({ params, context }: { params: OperationContext['params']; context?: OperationContext }) {
-      if (context) context[PARAMS] = params;
-    },
-  };
-}
-
 /**
  * Records every executed operation and every subscription start once its outcome is known. An
  * operation's result is released only when its record is on the bus (or the wait ran out), so a
  * client never holds an answer the audit log could lose; a subscription's first event likewise.
  * Operations refused before execution (parse and validation errors, limits, rate limits, trusted
  * documents, invalid sessions) go to the refusal log, which records those it can attribute.
+ * `first` goes before every other plugin, `last` after them.
  */
-export function useOperationLog(publisher: OperationLogPublisher, logger: Logger, refusals?: RefusalLog, trustedProxies: readonly string[] = []) {
+export function operationLogPlugins(publisher: OperationLogPublisher, logger: Logger, refusals?: RefusalLog, trustedProxies: readonly string[] = []) {
   const record = async (args: Args, result: unknown): Promise<void> => {
     let entry: GatewayOperationRecord | null;
     try {
@@ -394,7 +386,32 @@ export function useOperationLog(publisher: OperationLogPublisher, logger: Logger
       errors,
     });
   };
-  return {
+  /** Goes first: keeps each operation's parameters where a refusal can find them, and sees subscriptions a later plugin stops. */
+  const first = {
+    onParams({ params, context }: { params: OperationContext['params']; context?: OperationContext }) {
+      if (context) context[PARAMS] = params;
+    },
+    // A subscription stopped before it starts (a rate limit) reaches no later plugin's hooks and,
+    // over WebSocket, no result hook either: record the refusal here, before the client hears it.
+    onSubscribe() {
+      return {
+        onSubscribeResult: ({ args, result, setResult }: { args: Args; result: unknown; setResult: (r: unknown) => void }) => {
+          const context = args.contextValue as OperationContext;
+          if (context[EXECUTED] || !errorsOf(result)?.length) return;
+          setResult(
+            refused(context, result).then(
+              () => result,
+              (err) => {
+                logger.error({ err }, 'could not record a refused subscription');
+                return result;
+              },
+            ),
+          );
+        },
+      };
+    },
+  };
+  const last = {
     onExecute({ args }: { args: Args }) {
       (args.contextValue as OperationContext)[EXECUTED] = true;
       return { onExecuteDone: ({ result }: { result: unknown }) => record(args, result) };
@@ -418,4 +435,5 @@ export function useOperationLog(publisher: OperationLogPublisher, logger: Logger
       return refused(serverContext, result, request);
     },
   };
+  return { first, last };
 }

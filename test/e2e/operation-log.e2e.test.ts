@@ -1,5 +1,14 @@
-import { AddTeamMemberDocument, AuditLogDocument, CreateManagementKeyDocument, TeamApiKeysDocument, UpdateTeamDocument, VerifyAuditLogDocument } from '../operations/generated';
-import { GraphClient } from '../support/client';
+import {
+  AddTeamMemberDocument,
+  AuditLogDocument,
+  CreateManagementKeyDocument,
+  CreditBalanceChangedDocument,
+  MeDocument,
+  TeamApiKeysDocument,
+  UpdateTeamDocument,
+  VerifyAuditLogDocument,
+} from '../operations/generated';
+import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
 import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
@@ -193,5 +202,45 @@ describe('operations refused before execution', () => {
     });
     expect(await byRequestIds(ids)).toHaveLength(60);
     expect(await metric('over-budget')).toBeGreaterThanOrEqual(before + 15);
+  });
+});
+
+describe('subscriptions refused by a rate limit', () => {
+  let limited: TestGraph;
+  beforeAll(async () => {
+    limited = await startGraph({ operationLog: true, rateLimits: { windowMs: 60_000, operationsPerPrincipal: 6, operationsPerIp: 1000, costPerWindow: 1e9, sensitivePerIp: 1000 } });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('records a WebSocket subscription refused with RATE_LIMITED as DENIED in the team it names, before the client hears of it', async () => {
+    const user = await signUpUserWithTeam(new GraphClient(limited.url));
+    // Spend the principal's budget on operations that name no team (their refusals are not recorded).
+    for (let i = 0; i < 10 && (await user.client.request(MeDocument)).errors?.[0]?.extensions?.code !== 'RATE_LIMITED'; i++);
+    const ws = user.client.ws();
+    try {
+      const answer = await subscribe(ws, CreditBalanceChangedDocument, { teamId: user.personalTeamId }).next();
+      expect(answer.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      // Published before the answer went out: the record is on the bus the moment the client has it.
+      const [{ published }] = await limited.apps.audit.infra.dataSource.query(
+        `SELECT count(*)::int AS published FROM eventbus.events, jsonb_array_elements(envelope->'payload'->'operations') AS op
+         WHERE type = 'gateway.operations.recorded' AND op->>'teamId' = $1 AND op->>'description' = 'SubscribeCreditBalanceChanged'`,
+        [user.personalTeamId],
+      );
+      expect(published).toBe(1);
+      const rows: Row[] = await eventually(async () => {
+        const r = await limited.apps.audit.infra.dataSource.query(
+          `SELECT description, outcome, actor_user_id, payload FROM audit.audit_events WHERE chain_id = $1 AND event_type = 'gateway.operation'`,
+          [user.personalTeamId],
+        );
+        if (r.length === 0) throw new Error('not recorded yet');
+        return r;
+      });
+      expect(rows).toEqual([expect.objectContaining({ description: 'SubscribeCreditBalanceChanged', outcome: 'DENIED', actor_user_id: user.id })]);
+      expect(rows[0].payload.errorCodes).toEqual(['RATE_LIMITED']);
+    } finally {
+      await ws.dispose();
+    }
   });
 });
