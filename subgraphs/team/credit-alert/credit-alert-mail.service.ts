@@ -22,7 +22,7 @@ export class CreditAlertMailService {
   async notifyIn(tx: Tx, alert: CreditAlertThresholdCrossedPayload): Promise<number> {
     const [team] = await this.teams.findByIds([alert.teamId]);
     if (!team) return 0;
-    const admins = (await this.memberships.findByTeams([alert.teamId])).filter((m) => m.role === 'ADMIN').map((m) => m.userId);
+    const admins = (await this.memberships.adminsOfTeams([alert.teamId])).map((m) => m.userId);
     const recipients = [...new Set((await this.directory.findVerifiedByUsers(admins)).map((d) => d.email))];
     const left = `$${ticksToUsd(BigInt(alert.prepaidTicks))}`;
     await this.mail.enqueue(

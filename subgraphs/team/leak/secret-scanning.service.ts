@@ -105,7 +105,7 @@ export class SecretScanningService {
     if (newlyLeaked.length === 0) return this.feedback(reports, leaked);
     // Who to tell, for every leaked key at once: each team's Admins and each key's creator.
     const teamIds = [...new Set(newlyLeaked.map((n) => n.key.teamId))];
-    const admins = (await this.memberships.findByTeams(teamIds)).filter((m) => m.role === 'ADMIN');
+    const admins = await this.memberships.adminsOfTeams(teamIds);
     const userIds = [...new Set([...admins.map((m) => m.userId), ...newlyLeaked.map((n) => n.key.createdBy)])];
     const emailsOf = new Map<string, string[]>();
     // Only verified addresses: an unverified one may belong to someone else.

@@ -14,6 +14,11 @@ export class MembershipRepository {
     return this.uow.reader.getRepository(MembershipEntity).find({ where: { teamId: In([...teamIds]) }, order: { createdAt: 'ASC' } });
   }
 
+  /** The Admins of each team: who is told about its keys' leaks and its credits running low. */
+  adminsOfTeams(teamIds: readonly string[]): Promise<MembershipEntity[]> {
+    return this.uow.reader.getRepository(MembershipEntity).find({ where: { teamId: In([...teamIds]), role: 'ADMIN' }, order: { createdAt: 'ASC' } });
+  }
+
   find(tx: Tx, teamId: string, userId: string): Promise<MembershipEntity | null> {
     return tx.getRepository(MembershipEntity).findOneBy({ teamId, userId });
   }
