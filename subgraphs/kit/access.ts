@@ -99,8 +99,8 @@ export async function enforce(
       const located = locate(rule.team!, root, args);
       const teamId = rule.teamOf ? located && (await owners?.[rule.teamOf]?.(located)) : located;
       if (p.kind === 'management-key') {
-        const accepted: readonly string[] = rule.scope === undefined ? [] : Array.isArray(rule.scope) ? rule.scope : [rule.scope];
-        if (teamId !== p.teamId || !accepted.some((scope) => p.scopes.includes(scope))) throw forbidden();
+        const accepted: readonly Permission[] = rule.scope === undefined ? [] : Array.isArray(rule.scope) ? rule.scope : [rule.scope];
+        if (!teamId || !accepted.some((scope) => session.can(teamId, scope))) throw forbidden();
         return;
       }
       session.requireUserId();
