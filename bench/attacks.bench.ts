@@ -9,9 +9,9 @@ import type { RunningPostgres } from '../scripts/embedded-postgres';
 import { embeddedPostgresUnlessConfigured } from './embedded-database';
 import { attacks, sendAttack } from '../test/attacks/hostile-operations';
 import { startGraph } from '../test/support/graph';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const ROUNDS = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 50;
+const ROUNDS = numberArg('rounds', 50);
 
 async function main(): Promise<void> {
   process.env.NODE_ENV ??= 'test';

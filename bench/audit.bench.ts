@@ -21,14 +21,10 @@ import { auditSubgraph } from '../subgraphs/audit/audit.subgraph';
 import type { AuditServices } from '../subgraphs/audit/audit.context';
 import type { AuditLogFilter } from '../subgraphs/audit/audit-event/audit-event.service';
 import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 1_000_000);
-const RUNS = arg('runs', 200);
+const EVENTS = numberArg('events', 1_000_000);
+const RUNS = numberArg('runs', 200);
 const USERS = 200;
 const DAY = 24 * 60 * 60 * 1000;
 

@@ -15,11 +15,10 @@ import { GraphClient, subscribe } from '../test/support/client';
 import { PASSWORD, signUpUserWithTeam } from '../test/support/factories';
 import { startGraph } from '../test/support/graph';
 import { CreditBalanceChangedDocument, MeDocument, RevokeSessionDocument, SessionsOfMeDocument, SignInDocument } from '../test/operations/generated';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
-const HASHES = arg('hashes', 20);
-const TRIALS = arg('trials', 5);
+const HASHES = numberArg('hashes', 20);
+const TRIALS = numberArg('trials', 5);
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

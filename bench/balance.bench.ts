@@ -33,17 +33,13 @@ import { registerApiKey } from '../test/support/billing-keys';
 import { GraphClient } from '../test/support/client';
 import { signUpUserWithTeam } from '../test/support/factories';
 import { startGraph, type TestGraph } from '../test/support/graph';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SAMPLES = arg('samples', 150);
-const SECONDS = arg('seconds', 15);
-const REPORTERS = arg('reporters', 32);
-const EVENTS = arg('events', 10);
-const GAP_MS = arg('gap', 150);
+const SAMPLES = numberArg('samples', 150);
+const SECONDS = numberArg('seconds', 15);
+const REPORTERS = numberArg('reporters', 32);
+const EVENTS = numberArg('events', 10);
+const GAP_MS = numberArg('gap', 150);
 const reporter = new Session({ kind: 'service', service: 'usage-reporter' });
 const progress = (m: string) => process.stderr.write(`[bench:balance] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -18,14 +18,10 @@ import { teamSubgraph } from '../subgraphs/team/team.subgraph';
 import { createTestDatabase } from '../test/support/database';
 import { startSubgraph } from '../test/support/graph';
 import { embeddedPostgresUnlessConfigured } from './embedded-database';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 5000);
-const ROUNDS = arg('rounds', 2);
+const EVENTS = numberArg('events', 5000);
+const ROUNDS = numberArg('rounds', 2);
 const TYPE = 'bench.consumed';
 const progress = (m: string) => process.stderr.write(`[bench:consumers] ${m}\n`);
 

@@ -18,15 +18,11 @@ import { createEvent, type DomainEvent, type EventBus } from '../subgraphs/kit/e
 import { NatsEventBus } from '../subgraphs/kit/events/nats-bus';
 import { PostgresEventBus } from '../subgraphs/kit/events/postgres-bus';
 import { startEmbeddedPostgres, type RunningPostgres } from '../scripts/embedded-postgres';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const RATE = arg('rate', 1000);
-const SECONDS = arg('seconds', 10);
-const BATCH = arg('batch', 10);
+const RATE = numberArg('rate', 1000);
+const SECONDS = numberArg('seconds', 10);
+const BATCH = numberArg('batch', 10);
 const WARMUP_SECONDS = 2;
 const logger = createLogger('bench', 'silent');
 

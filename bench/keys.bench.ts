@@ -16,11 +16,10 @@ import { Session } from '../subgraphs/kit/session';
 import { startSubgraph } from '../test/support/graph';
 import { callInternal } from '../test/support/internal';
 import { teamSubgraph } from '../subgraphs/team/team.subgraph';
+import { numberArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
-const KEYS = arg('keys', 1000);
-const CHECKS = arg('checks', 200_000);
+const KEYS = numberArg('keys', 1000);
+const CHECKS = numberArg('checks', 200_000);
 
 function summary(label: string, samples: number[]): string {
   const s = [...samples].sort((a, b) => a - b);

@@ -36,25 +36,21 @@ import { createTestDatabase, type TestDatabase } from '../test/support/database'
 import { subgraphConfig } from '../test/support/graph';
 import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
 import { subgraphNames } from '../subgraphs/kit/config';
+import { flag, numberArg, stringArg } from './args';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const SECONDS = arg('seconds', 5);
+const SECONDS = numberArg('seconds', 5);
 // A gateway run makes 25 requests a second, not thousands of calls: longer, for a p99 of more than a handful.
-const GW_SECONDS = arg('gateway-seconds', 15);
+const GW_SECONDS = numberArg('gateway-seconds', 15);
 // Enough callers in flight to saturate the pipeline: with fewer, a closed loop measures its own
 // concurrency divided by the batch latency (Little's law) rather than what metering can take.
-const REPORTERS = arg('reporters', 256);
-const EVENTS = arg('events', 10);
-const GW_REPORTERS = arg('gateway-reporters', 8);
-const GW_EVENTS = arg('gateway-events', 200);
-const SVC_RATE = arg('rate', 20_000);
-const GW_RATE = arg('gateway-rate', 5_000);
-const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const NAIVE = !args.includes('--no-naive');
+const REPORTERS = numberArg('reporters', 256);
+const EVENTS = numberArg('events', 10);
+const GW_REPORTERS = numberArg('gateway-reporters', 8);
+const GW_EVENTS = numberArg('gateway-events', 200);
+const SVC_RATE = numberArg('rate', 20_000);
+const GW_RATE = numberArg('gateway-rate', 5_000);
+const ONLY = stringArg('only');
+const NAIVE = !flag('no-naive');
 const WARMUP_MS = 1000;
 // The gateway runs start fresh processes, whose code the JIT has yet to compile.
 const GW_WARMUP_MS = 5000;
