@@ -62,16 +62,7 @@ export class ConsumerRunner {
 
   /** Applies the event once; returns false when it had already been applied. */
   async applyOnce(consumer: EventConsumer, event: DomainEvent): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO "${this.schema}".processed_events (consumer, event_id) VALUES ($1, $2)
-         ON CONFLICT DO NOTHING RETURNING event_id`,
-        [consumer.name, event.id],
-      );
-      if (inserted.length === 0) return false;
-      await consumer.apply(event, manager);
-      return true;
-    });
+    return (await this.applyAllOnce(consumer, [event])) === 1;
   }
 
   /**
