@@ -36,4 +36,23 @@ describe('prepared statements', () => {
     }
     expect(failures).toEqual(['SELECT 1 / $1::int AS n']);
   });
+
+  it('report a statement slower than the data source allows as slow', async () => {
+    const ds = team.app.infra.dataSource;
+    const options = ds.options as { maxQueryExecutionTime?: number };
+    const limit = options.maxQueryExecutionTime;
+    const log = team.app.infra.statements;
+    const original = log.logQuerySlow.bind(log);
+    const slow: [number, string][] = [];
+    log.logQuerySlow = (ms, query) => void slow.push([ms, query]);
+    options.maxQueryExecutionTime = 30;
+    try {
+      await ds.transaction((tx) => queryPrepared(tx, 'kit.test.sleep', 'SELECT pg_sleep($1::float8 / 1000)', [150]));
+    } finally {
+      options.maxQueryExecutionTime = limit;
+      log.logQuerySlow = original;
+    }
+    expect(slow.map(([, query]) => query)).toEqual(['SELECT pg_sleep($1::float8 / 1000)']);
+    expect(slow[0][0]).toBeGreaterThanOrEqual(150);
+  });
 });
