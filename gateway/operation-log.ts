@@ -347,7 +347,8 @@ const errorsOf = (result: unknown): readonly { extensions?: Record<string, unkno
   result && typeof result === 'object' && !Array.isArray(result) && !isAsyncIterable(result) ? (result as ExecutionResult).errors : undefined;
 
 /**
- * Records every executed operation and every subscription start once its outcome is known. An
+ * Records every executed operation and every subscription start of a user, a management key or an
+ * anonymous caller once its outcome is known (platform services are not recorded here). An
  * operation's result is released only when its record is on the bus (or the wait ran out), so a
  * client never holds an answer the audit log could lose; a subscription's first event likewise.
  * Operations refused before execution (parse and validation errors, limits, rate limits, trusted
@@ -356,6 +357,11 @@ const errorsOf = (result: unknown): readonly { extensions?: Record<string, unkno
  */
 export function operationLogPlugins(publisher: OperationLogPublisher, logger: Logger, refusals?: RefusalLog, trustedProxies: readonly string[] = []) {
   const record = async (args: Args, result: unknown): Promise<void> => {
+    // The log is of what people and their keys do. A platform service's calls (usage reporters)
+    // are recorded by the subgraph that carries them out, in the same transaction: Billing's
+    // billed usage becomes the team's request log in Audit. Holding their answers for a second
+    // record would put another commit on the metering path for a record no team can read.
+    if (args.contextValue.principal?.kind === 'service') return;
     let entry: GatewayOperationRecord | null;
     try {
       const errors = isAsyncIterable(result) ? undefined : (result as ExecutionResult | undefined)?.errors;

@@ -1,16 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import {
+  AddPaymentMethodDocument,
   AddTeamMemberDocument,
   AuditLogDocument,
   CreateManagementKeyDocument,
   CreditBalanceChangedDocument,
   MeDocument,
+  PurchaseCreditsDocument,
+  RecordUsageDocument,
   TeamApiKeysDocument,
   UpdateTeamDocument,
   VerifyAuditLogDocument,
 } from '../operations/generated';
 import { GraphClient, subscribe } from '../support/client';
 import { eventually } from '../support/eventually';
-import { signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
+import { createBilledApiKey, signUpUserWithTeam, signUpVerifiedUserWithTeam, type SignedUpUser } from '../support/factories';
 import { startGraph, type TestGraph } from '../support/graph';
 
 let graph: TestGraph;
@@ -108,6 +112,36 @@ describe('operations recorded by the gateway', () => {
     expect(new Set(after.map((r) => r.event_id)).size).toBe(after.length);
     expect(after.length).toBeGreaterThanOrEqual(before.length);
     expect((await admin.client.data(VerifyAuditLogDocument, { teamId })).verifyAuditLog).toMatchObject({ ok: true, firstBreak: null });
+  });
+});
+
+describe('calls of platform services', () => {
+  it('records no usage reporter’s call in the operation log; Billing hands its requests to the team’s request log', async () => {
+    const teamId = admin.personalTeamId;
+    const card = await admin.client.data(AddPaymentMethodDocument, { teamId, processorToken: 'tok_visa' });
+    await admin.client.data(PurchaseCreditsDocument, { input: { teamId, amountTicks: '10000000000', paymentMethodId: card.addPaymentMethod.id, idempotencyKey: randomUUID() } });
+    const apiKeyId = await createBilledApiKey(graph, admin, teamId);
+    const requestId = randomUUID();
+    const reported = await anonymous
+      .as(graph.usageReporterToken)
+      .request(RecordUsageDocument, { events: [{ requestId, teamId, apiKeyId, model: 'grok-3-mini', promptTokens: 10, completionTokens: 5 }] }, { 'x-request-id': 'req-usage-0001' });
+    expect(reported.data?.recordUsage.accepted).toBe(1);
+    // Records go to the bus in the order operations end: once a later operation's is in Audit,
+    // the reporter's would be too.
+    await admin.client.request(TeamApiKeysDocument, { id: teamId }, { 'x-request-id': 'req-after-usage-0001' });
+    await eventually(async () => {
+      if ((await byRequestIds(['req-after-usage-0001'])).length === 0) throw new Error('not recorded yet');
+    });
+    expect(await byRequestIds(['req-usage-0001'])).toEqual([]);
+    const logged = await eventually(async () => {
+      const rows: { team_id: string; api_key_id: string }[] = await graph.apps.audit.infra.dataSource.query(
+        'SELECT team_id, api_key_id FROM audit.api_request_logs WHERE request_id = $1',
+        [requestId],
+      );
+      if (rows.length === 0) throw new Error('not logged yet');
+      return rows;
+    });
+    expect(logged).toEqual([{ team_id: teamId, api_key_id: apiKeyId }]);
   });
 });
 
