@@ -54,8 +54,11 @@ describe('API request logs', () => {
     await db().transaction((tx) => consumer.apply(event, tx));
     // Redelivered, or the same requests in another batch: nothing twice.
     await db().transaction((tx) => consumer.apply(usageEvent(teamId, requests), tx));
+    // A request repeated within one batch, next to a new one.
+    const repeated = request();
+    await db().transaction((tx) => consumer.apply(usageEvent(teamId, [repeated, requests[1], repeated]), tx));
     const rows = await logsOf(teamId);
-    expect(rows).toHaveLength(2);
+    expect(rows.map((r) => r.requestId).sort()).toEqual([...requests.map((r) => r.requestId), repeated.requestId].sort());
     const first = rows.find((r) => r.requestId === requests[0].requestId)!;
     expect(first).toMatchObject({ teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens: 10, requestBytes: 120, responseBytes: 800, bodyDigest: requests[0].bodyDigest });
     expect(first.requestBody).toBeNull();

@@ -7,7 +7,12 @@ export class ApiRequestLogRepository {
 
   /**
    * Inserts a batch's logs of one team, column by column (an absent optional column is all
-   * nulls); a request id already logged is left as it is. Returns how many were new.
+   * nulls); a request id already logged, or repeated in the batch, is written once. Returns how
+   * many were new. Already-logged ids are skipped by an anti-join, not ON CONFLICT: a speculative
+   * insert writes a second WAL record per row, and this is the heaviest insert of the usage path.
+   * The consumer group's single active member is this table's only writer, so no concurrent
+   * insert of the same id can slip between the check and the insert (if one did, the unique key
+   * fails the batch, which is retried).
    */
   async insert(tx: Tx, teamId: string, c: UsageRequestColumns, recordedAt: Date): Promise<number> {
     const n = c.requestId.length;
@@ -19,9 +24,12 @@ export class ApiRequestLogRepository {
            request_bytes, response_bytes, body_digest, request_body, response_body, occurred_at, recorded_at)
          SELECT r.request_id, $1::uuid, r.api_key_id, r.model, r.prompt, r.cached, r.completion, r.request_bytes, r.response_bytes,
            r.body_digest, r.request_body, r.response_body, timestamptz 'epoch' + r.occurred_ms * interval '1 millisecond', $14::timestamptz
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::bigint[])
-           AS r(request_id, api_key_id, model, prompt, cached, completion, request_bytes, response_bytes, body_digest, request_body, response_body, occurred_ms)
-         ON CONFLICT (request_id) DO NOTHING
+         FROM (
+           SELECT DISTINCT ON (request_id) *
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::bigint[])
+             AS u(request_id, api_key_id, model, prompt, cached, completion, request_bytes, response_bytes, body_digest, request_body, response_body, occurred_ms)
+         ) AS r
+         WHERE NOT EXISTS (SELECT 1 FROM audit.api_request_logs l WHERE l.request_id = r.request_id)
          RETURNING 1
        )
        SELECT count(*)::int AS inserted FROM inserted`,
