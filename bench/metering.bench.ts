@@ -23,6 +23,7 @@
 import './production-mode';
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../subgraphs/kit/session';
 import { SubgraphApp } from '../subgraphs/kit/subgraph';
@@ -65,9 +66,29 @@ interface Figures {
   seconds: number;
   p50: number;
   p99: number;
+  /** WAL the whole cluster wrote during the run (every service and consumer), per event. */
+  walPerEvent?: number;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+/**
+ * Runs a measured loop and adds the WAL written meanwhile. Every commit waits for its WAL to be
+ * flushed, so bytes per event are what the disk must take at a given rate: on a shared disk,
+ * flush stalls (and the acknowledgement tail) grow with them.
+ */
+async function withWal(db: TestDatabase, run: () => Promise<Figures>): Promise<Figures> {
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const position = async () => BigInt((await client.query<{ at: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS at`)).rows[0].at);
+    const before = await position();
+    const figures = await run();
+    return { ...figures, walPerEvent: Number((await position()) - before) / Math.max(1, figures.events) };
+  } finally {
+    await client.end();
+  }
+}
 
 const usage = (teamId: string, apiKeyId: string, requestId: string): UsageEvent => ({
   requestId,
@@ -170,8 +191,8 @@ async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event', cap
       return r.accepted;
     };
     await closedLoop('warm-up', REPORTERS, WARMUP_MS, call);
-    const figures = [await closedLoop(label, REPORTERS, SECONDS * 1000, call)];
-    if (mode === 'batched') figures.push(await openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call));
+    const figures = [await withWal(db, () => closedLoop(label, REPORTERS, SECONDS * 1000, call))];
+    if (mode === 'batched') figures.push(await withWal(db, () => openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call)));
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
@@ -231,8 +252,8 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
       return GW_EVENTS;
     };
     await closedLoop('warm-up', GW_REPORTERS, GW_WARMUP_MS, call);
-    const figures = [await closedLoop(`gateway, ${mode}`, GW_REPORTERS, GW_SECONDS * 1000, call)];
-    if (mode === 'batched') figures.push(await openLoop(`  at ${GW_RATE}/s fixed rate`, GW_RATE, GW_EVENTS, GW_SECONDS * 1000, call));
+    const figures = [await withWal(db, () => closedLoop(`gateway, ${mode}`, GW_REPORTERS, GW_SECONDS * 1000, call))];
+    if (mode === 'batched') figures.push(await withWal(db, () => openLoop(`  at ${GW_RATE}/s fixed rate`, GW_RATE, GW_EVENTS, GW_SECONDS * 1000, call)));
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
@@ -246,10 +267,11 @@ function print(rows: Figures[]): void {
   const lines = [
     `one hot team; ${SECONDS}s per service-layer run, ${GW_SECONDS}s per gateway run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request, gateway and subgraphs in their own processes`,
     'closed loop = saturation throughput (latency there is lanes ÷ throughput); fixed rate = ack latency at the target load',
-    'run                              events/s   calls   p50 ack ms   p99 ack ms   errors',
+    'WAL B/event = WAL the cluster wrote during the run (billing, its relay, Audit\'s consumers), per event',
+    'run                              events/s   calls   p50 ack ms   p99 ack ms   errors   WAL B/event',
     ...rows.map(
       (r) =>
-        `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)}`,
+        `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)} ${(r.walPerEvent === undefined ? '' : Math.round(r.walPerEvent).toString()).padStart(13)}`,
     ),
   ];
   const rate = (label: string) => {
