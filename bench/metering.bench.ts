@@ -18,11 +18,16 @@
  * run at a fixed rate (`rate`, `gateway-rate`) whose ack latency is not inflated by the load
  * generator's own queueing; at the end the stored balance must equal the
  * ledger recomputed and the billed usage rows. Ack latency is per call / per HTTP request.
+ * The gateway's load runs on a worker thread of its own, so this process's garbage collections
+ * are not counted as the gateway's latency. Each run also reports the WAL written per event, and
+ * each fixed-rate run the latency of a one-row durable commit made alongside it.
  * Uses DATABASE_URL (or TEST_ADMIN_DATABASE_URL) when set, else an embedded PostgreSQL.
  */
 import './production-mode';
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../subgraphs/kit/session';
@@ -38,6 +43,7 @@ import { subgraphConfig } from '../test/support/graph';
 import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
 import { subgraphNames } from '../subgraphs/kit/config';
 import { flag, numberArg, stringArg } from './args';
+import type { UsageLoad, UsageLoadResult } from './usage-load-worker';
 
 const SECONDS = numberArg('seconds', 5);
 // A gateway run makes 25 requests a second, not thousands of calls: longer, for a p99 of more than a handful.
@@ -68,23 +74,45 @@ interface Figures {
   p99: number;
   /** WAL the whole cluster wrote during the run (every service and consumer), per event. */
   walPerEvent?: number;
+  /** A one-row durable commit's latency during the run (fixed-rate runs). */
+  commitP99?: number;
+  commitMax?: number;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
 /**
- * Runs a measured loop and adds the WAL written meanwhile. Every commit waits for its WAL to be
- * flushed, so bytes per event are what the disk must take at a given rate: on a shared disk,
- * flush stalls (and the acknowledgement tail) grow with them.
+ * Runs a measured loop and adds what the database did meanwhile. WAL: every commit waits for its
+ * WAL to be flushed, so bytes per event are what the disk must take at a given rate; on a shared
+ * disk, flush stalls grow with them. With `commits`, a probe commits a one-row update every 20 ms
+ * on its own connection: the latency of the smallest durable commit, the floor under any
+ * acknowledgement that waits for one (as metering's does).
  */
-async function withWal(db: TestDatabase, run: () => Promise<Figures>): Promise<Figures> {
+async function measured(db: TestDatabase, run: () => Promise<Figures>, commits = false): Promise<Figures> {
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
     const position = async () => BigInt((await client.query<{ at: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS at`)).rows[0].at);
+    if (commits) await client.query('CREATE TABLE IF NOT EXISTS bench_commit_probe (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO bench_commit_probe VALUES (1, 0) ON CONFLICT DO NOTHING');
     const before = await position();
-    const figures = await run();
-    return { ...figures, walPerEvent: Number((await position()) - before) / Math.max(1, figures.events) };
+    let running = true;
+    const commitLatencies: number[] = [];
+    const probe = (async () => {
+      while (commits && running) {
+        const at = performance.now();
+        await client.query('UPDATE bench_commit_probe SET n = n + 1 WHERE id = 1');
+        commitLatencies.push(performance.now() - at);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const figures = await run().finally(() => (running = false));
+    await probe;
+    commitLatencies.sort((a, b) => a - b);
+    return {
+      ...figures,
+      walPerEvent: Number((await position()) - before) / Math.max(1, figures.events),
+      ...(commits ? { commitP99: pct(commitLatencies, 99), commitMax: commitLatencies[commitLatencies.length - 1] } : {}),
+    };
   } finally {
     await client.end();
   }
@@ -161,6 +189,29 @@ async function openLoop(label: string, eventsPerSecond: number, eventsPerCall: n
   return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
 
+/** The gateway load's thread (see usage-load-worker.ts); one run at a time, warm across runs. */
+class LoadThread {
+  private readonly worker = new Worker(join(__dirname, 'usage-load-worker.ts'));
+
+  async run(label: string, load: UsageLoad): Promise<Figures> {
+    const answer = await new Promise<{ ok: true; result: UsageLoadResult } | { ok: false; error: string }>((resolve, reject) => {
+      this.worker.once('message', resolve);
+      this.worker.once('error', reject);
+      this.worker.postMessage(load);
+    });
+    this.worker.removeAllListeners('error');
+    if (!answer.ok) throw new Error(`load worker failed: ${answer.error}`);
+    const { events, errors, seconds, latencies, firstError } = answer.result;
+    if (firstError) progress(`${label}: ${firstError}`);
+    latencies.sort((a, b) => a - b);
+    return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
 async function fundedTeam(services: BillingServices): Promise<string> {
   const teamId = randomUUID();
   await services.balances.post({ teamId, kind: 'ADJUSTMENT', prepaidDeltaTicks: 10n ** 18n, actor: null });
@@ -191,8 +242,8 @@ async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event', cap
       return r.accepted;
     };
     await closedLoop('warm-up', REPORTERS, WARMUP_MS, call);
-    const figures = [await withWal(db, () => closedLoop(label, REPORTERS, SECONDS * 1000, call))];
-    if (mode === 'batched') figures.push(await withWal(db, () => openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call)));
+    const figures = [await measured(db, () => closedLoop(label, REPORTERS, SECONDS * 1000, call))];
+    if (mode === 'batched') figures.push(await measured(db, () => openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call), true));
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
@@ -219,6 +270,7 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
   const subgraphs = subgraphNames.map((name) => new SubgraphProcess(name, env));
   const billing = new SubgraphApp(billingSubgraph, subgraphConfig('billing', db.url, secret), { consumers: false, relay: false, serve: false });
   let gateway: GatewayProcess | undefined;
+  const loadThread = new LoadThread();
   try {
     await Promise.all([...subgraphs.map((s) => s.start()), billing.start()]);
     gateway = new GatewayProcess({
@@ -229,34 +281,32 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
       ...(mode === 'per-event' ? { REQUEST_TIMEOUT_MS: '300000' } : {}),
     });
     await gateway.start();
-    const url = gateway.url;
     const services = billing.services;
     const teamId = await fundedTeam(services);
     const keyId = await registerApiKey(billing, teamId);
     const query = 'mutation ($events: [UsageEventInput!]!) { recordUsage(events: $events) { accepted duplicates rejected { code } } }';
-    let n = 0;
     // Bodies are spliced from pre-serialized parts: the load generator shares the machine's two
     // cores with the system under test, so it should spend as little of them as it can.
     const { requestId: _, occurredAt: __, ...fixed } = usage(teamId, keyId, '');
-    const eventTail = `",${JSON.stringify(fixed).slice(1)}`;
-    const head = `{"query":${JSON.stringify(query)},"variables":{"events":[`;
-    const call = async () => {
-      const events = Array.from({ length: GW_EVENTS }, () => `{"requestId":"gw-${mode}-${n++}${eventTail}`);
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: `${head}${events.join(',')}]}}`,
-      });
-      const body = (await response.json()) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
-      if (body.errors || body.data?.recordUsage.accepted !== GW_EVENTS) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
-      return GW_EVENTS;
+    const load = {
+      url: gateway.url,
+      token,
+      head: `{"query":${JSON.stringify(query)},"variables":{"events":[`,
+      eventTail: `",${JSON.stringify(fixed).slice(1)}`,
+      eventsPerRequest: GW_EVENTS,
     };
-    await closedLoop('warm-up', GW_REPORTERS, GW_WARMUP_MS, call);
-    const figures = [await withWal(db, () => closedLoop(`gateway, ${mode}`, GW_REPORTERS, GW_SECONDS * 1000, call))];
-    if (mode === 'batched') figures.push(await withWal(db, () => openLoop(`  at ${GW_RATE}/s fixed rate`, GW_RATE, GW_EVENTS, GW_SECONDS * 1000, call)));
+    await loadThread.run('warm-up', { ...load, requestIdPrefix: `gw-${mode}-warm-`, lanes: GW_REPORTERS, durationMs: GW_WARMUP_MS });
+    const figures = [
+      await measured(db, () => loadThread.run(`gateway, ${mode}`, { ...load, requestIdPrefix: `gw-${mode}-closed-`, lanes: GW_REPORTERS, durationMs: GW_SECONDS * 1000 })),
+    ];
+    if (mode === 'batched') {
+      const run = { ...load, requestIdPrefix: `gw-${mode}-open-`, requestsPerSecond: GW_RATE / GW_EVENTS, durationMs: GW_SECONDS * 1000 };
+      figures.push(await measured(db, () => loadThread.run(`  at ${GW_RATE}/s fixed rate`, run), true));
+    }
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
+    await loadThread.close();
     await gateway?.stop();
     await Promise.all(subgraphs.map((s) => s.stop()));
     await billing.stop();
@@ -268,10 +318,11 @@ function print(rows: Figures[]): void {
     `one hot team; ${SECONDS}s per service-layer run, ${GW_SECONDS}s per gateway run; service layer: ${REPORTERS} reporters × ${EVENTS} events/call; gateway: ${GW_REPORTERS} reporters × ${GW_EVENTS} events/request, gateway and subgraphs in their own processes`,
     'closed loop = saturation throughput (latency there is lanes ÷ throughput); fixed rate = ack latency at the target load',
     'WAL B/event = WAL the cluster wrote during the run (billing, its relay, Audit\'s consumers), per event',
-    'run                              events/s   calls   p50 ack ms   p99 ack ms   errors   WAL B/event',
+    'commit p99/max = a one-row durable commit on its own connection every 20 ms during the run: the floor under an ack that waits for a commit',
+    'run                              events/s   calls   p50 ack ms   p99 ack ms   errors   WAL B/event   commit p99/max ms',
     ...rows.map(
       (r) =>
-        `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)} ${(r.walPerEvent === undefined ? '' : Math.round(r.walPerEvent).toString()).padStart(13)}`,
+        `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)} ${(r.walPerEvent === undefined ? '' : Math.round(r.walPerEvent).toString()).padStart(13)} ${(r.commitP99 === undefined ? '' : `${r.commitP99.toFixed(1)}/${r.commitMax!.toFixed(1)}`).padStart(19)}`,
     ),
   ];
   const rate = (label: string) => {
