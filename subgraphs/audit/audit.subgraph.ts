@@ -14,7 +14,7 @@ import { AuditRecorderConsumer } from './audit-event/audit-recorder.consumer';
 import { GatewayOperationsConsumer } from './operation-log/gateway-operations.consumer';
 import { AuditRequestLogs1733100000000 } from './migrations/1733100000000-audit-request-logs';
 import { ApiRequestLogConsumer } from './request-log/request-log.consumer';
-import { ApiRequestLogEntity } from './request-log/request-log.entity';
+import { ApiRequestLogBatchEntity } from './request-log/request-log.entity';
 import { ApiRequestLogRepository } from './request-log/request-log.repository';
 import { ApiRequestLogService } from './request-log/request-log.service';
 import type { AuditLoaders, AuditServices } from './audit.context';
@@ -22,11 +22,12 @@ import { AuditInitial1732800000000 } from './migrations/1732800000000-audit-init
 import { AuditChainAndSearch1733000000000 } from './migrations/1733000000000-audit-chain-and-search';
 import { AuditRetentionRole1734000000000 } from './migrations/1734000000000-audit-retention-role';
 import { AuditEventHours1734100000000 } from './migrations/1734100000000-audit-event-hours';
+import { AuditRequestLogBatches1734200000000 } from './migrations/1734200000000-audit-request-log-batches';
 
 export const auditSubgraph: SubgraphDefinition<AuditServices, AuditLoaders> = {
   name: 'audit',
-  entities: [AuditEventEntity, ApiRequestLogEntity],
-  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000, AuditRequestLogs1733100000000, AuditRetentionRole1734000000000, AuditEventHours1734100000000],
+  entities: [AuditEventEntity, ApiRequestLogBatchEntity],
+  migrations: [AuditInitial1732800000000, AuditChainAndSearch1733000000000, AuditRequestLogs1733100000000, AuditRetentionRole1734000000000, AuditEventHours1734100000000, AuditRequestLogBatches1734200000000],
   schema: { resolvers: [AuditLogResolver, AuditVerificationResolver, AuditStreamResolver], orphanedTypes: [AuditTeamType], referenceResolvers: auditReferences },
   createServices: ({ dataSource, live, config, logger }) => {
     const uow = new UnitOfWork(dataSource);

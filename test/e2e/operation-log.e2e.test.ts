@@ -134,14 +134,14 @@ describe('calls of platform services', () => {
     });
     expect(await byRequestIds(['req-usage-0001'])).toEqual([]);
     const logged = await eventually(async () => {
-      const rows: { team_id: string; api_key_id: string }[] = await graph.apps.audit.infra.dataSource.query(
-        'SELECT team_id, api_key_id FROM audit.api_request_logs WHERE request_id = $1',
+      const rows: { team_id: string; api_key_ids: string[] }[] = await graph.apps.audit.infra.dataSource.query(
+        'SELECT team_id, api_key_ids FROM audit.api_request_log_batches WHERE $1 = ANY(request_ids)',
         [requestId],
       );
       if (rows.length === 0) throw new Error('not logged yet');
       return rows;
     });
-    expect(logged).toEqual([{ team_id: teamId, api_key_id: apiKeyId }]);
+    expect(logged).toEqual([{ team_id: teamId, api_key_ids: [apiKeyId] }]);
   });
 });
 

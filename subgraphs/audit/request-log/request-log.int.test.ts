@@ -39,8 +39,8 @@ const request = (overrides: Partial<UsageRequestLog> = {}): UsageRequestLog => (
   ...overrides,
 });
 
-const usageEvent = (teamId: string, requests: UsageRequestLog[]): DomainEvent =>
-  createEvent('billing', { type: EventType.UsageRecorded, aggregateId: teamId, teamId, actor: null, payload: { batchId: randomUUID(), requests } satisfies UsageRecordedPayload }) as unknown as DomainEvent;
+const usageEvent = (teamId: string, requests: UsageRequestLog[], batchId: string = randomUUID()): DomainEvent =>
+  createEvent('billing', { type: EventType.UsageRecorded, aggregateId: teamId, teamId, actor: null, payload: { batchId, requests } satisfies UsageRecordedPayload }) as unknown as DomainEvent;
 
 const logsOf = (teamId: string) => repository().byTeam(teamId);
 
@@ -52,17 +52,27 @@ describe('API request logs', () => {
     const event = usageEvent(teamId, requests);
     expect(consumer.handles(event)).toBe(true);
     await db().transaction((tx) => consumer.apply(event, tx));
-    // Redelivered, or the same requests in another batch: nothing twice.
-    await db().transaction((tx) => consumer.apply(usageEvent(teamId, requests), tx));
-    // A request repeated within one batch, next to a new one.
-    const repeated = request();
-    await db().transaction((tx) => consumer.apply(usageEvent(teamId, [repeated, requests[1], repeated]), tx));
+    // The same batch again, as a republished envelope under a new event id would bring it.
+    const again = { ...event, id: randomUUID() };
+    await db().transaction((tx) => consumer.apply(again, tx));
     const rows = await logsOf(teamId);
-    expect(rows.map((r) => r.requestId).sort()).toEqual([...requests.map((r) => r.requestId), repeated.requestId].sort());
+    expect(rows.map((r) => r.requestId).sort()).toEqual(requests.map((r) => r.requestId).sort());
     const first = rows.find((r) => r.requestId === requests[0].requestId)!;
     expect(first).toMatchObject({ teamId, apiKeyId: 'key-1', model: 'grok-4', promptTokens: 10, requestBytes: 120, responseBytes: 800, bodyDigest: requests[0].bodyDigest });
     expect(first.requestBody).toBeNull();
     expect(first.responseBody).toBeNull();
+  });
+
+  it('stores a batch as one row, its requests in order, found by the time they occurred', async () => {
+    const teamId = randomUUID();
+    const at = (minute: number) => new Date(Date.parse('2026-11-02T10:00:00Z') + minute * 60_000).toISOString();
+    const requests = [request({ occurredAt: at(5) }), request({ occurredAt: at(1) }), request({ occurredAt: at(9) })];
+    await db().transaction((tx) => serviceAt(new Date()).record(tx, teamId, { batchId: 'one-row', requests }));
+    const [{ rows }]: { rows: number }[] = await db().query('SELECT count(*)::int AS rows FROM audit.api_request_log_batches WHERE team_id = $1', [teamId]);
+    expect(rows).toBe(1);
+    expect((await logsOf(teamId)).map((r) => r.occurredAt.toISOString())).toEqual([at(1), at(5), at(9)]);
+    const window = await repository().byTeam(teamId, new Date(at(2)), new Date(at(9)));
+    expect(window.map((r) => r.requestId)).toEqual([requests[0].requestId]);
   });
 
   it('reads the column-by-column payload billing writes, optional columns absent or null', async () => {
@@ -110,7 +120,7 @@ describe('API request logs', () => {
     await db().transaction((tx) => serviceAt(new Date(now.getTime() - 29 * DAY)).record(tx, teamId, { batchId: 'young', requests: young.map((r) => ({ ...r, occurredAt: new Date(now.getTime() - 90 * DAY).toISOString() })) }));
 
     const [a, b] = await Promise.all([serviceAt(now).runRetention(), serviceAt(now).runRetention()]);
-    expect(a.deleted + b.deleted).toBeGreaterThanOrEqual(5);
+    expect(a.deleted + b.deleted).toBe(5);
     expect((await logsOf(teamId)).map((r) => r.requestId)).toEqual(young.map((r) => r.requestId));
     expect((await serviceAt(now).runRetention()).deleted).toBe(0);
     expect((await logsOf(teamId)).map((r) => r.requestId)).toEqual(young.map((r) => r.requestId));
