@@ -175,6 +175,11 @@ class PostgresSubscription implements Subscription {
       if (!types || !payload || payload.split(',').some((t) => types.has(t))) this.wakeup.wake();
     });
     await client.connect();
+    // This connection writes only the group's offset. An offset lost with the last moments of a
+    // database crash means those events are delivered again, which consumers take (an inbox, or
+    // idempotent handlers): so its commits need not wait for the WAL flush, which every metering
+    // commit would otherwise share with one offset write per group per read.
+    await client.query('SET synchronous_commit = off');
     while (this.running) {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`consumer:${this.group}`]);
       if (rows[0].ok) break;

@@ -93,9 +93,13 @@ export class OutboxRelay {
     );
     if (rows.length === 0) return 0;
     await this.bus.publish(rows.map((r) => r.envelope));
-    await this.pool.query(`UPDATE "${this.schema}".outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
-      rows.map((r) => r.seq),
-    ]);
+    // The mark commits without waiting for the WAL flush: lost with the last moments of a database
+    // crash, it only has these events published again, which the bus and every inbox drop by id.
+    await this.pool.query(
+      `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))
+       UPDATE "${this.schema}".outbox SET published_at = now() WHERE seq = ANY($1::bigint[]) AND (SELECT count(*) FROM relaxed) >= 0`,
+      [rows.map((r) => r.seq)],
+    );
     return rows.length;
   }
 
