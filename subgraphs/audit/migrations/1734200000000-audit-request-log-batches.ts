@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { AuditRequestLogs1733100000000 } from './1733100000000-audit-request-logs';
 
 const COLUMNS = `request_ids, api_key_ids, models, prompt_tokens, cached_prompt_tokens, completion_tokens, occurred_ms,
   request_bytes, response_bytes, body_digests, request_bodies, response_bodies`;
@@ -57,24 +58,8 @@ export class AuditRequestLogBatches1734200000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE audit.api_request_logs (
-      request_id text PRIMARY KEY,
-      team_id uuid NOT NULL,
-      api_key_id text NOT NULL,
-      model text NOT NULL,
-      prompt_tokens int NOT NULL,
-      cached_prompt_tokens int NOT NULL,
-      completion_tokens int NOT NULL,
-      request_bytes int,
-      response_bytes int,
-      body_digest text,
-      request_body text,
-      response_body text,
-      occurred_at timestamptz NOT NULL,
-      recorded_at timestamptz NOT NULL DEFAULT now()
-    )`);
-    await q.query('CREATE INDEX api_request_logs_recorded_at_idx ON audit.api_request_logs (recorded_at)');
-    await q.query('CREATE INDEX api_request_logs_team_idx ON audit.api_request_logs (team_id, occurred_at)');
+    // The per-request table exactly as its own migration made it.
+    await new AuditRequestLogs1733100000000().up(q);
     await q.query(`INSERT INTO audit.api_request_logs (request_id, team_id, api_key_id, model, prompt_tokens, cached_prompt_tokens, completion_tokens,
         request_bytes, response_bytes, body_digest, request_body, response_body, occurred_at, recorded_at)
       SELECT r.request_id, b.team_id, r.api_key_id, r.model, r.prompt, r.cached, r.completion, r.request_bytes, r.response_bytes,
