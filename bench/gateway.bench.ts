@@ -15,7 +15,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { PrincipalResolver } from '../gateway/principal-resolver';
 import type { RunningPostgres } from '../scripts/embedded-postgres';
 import { embeddedPostgresUnlessConfigured } from './embedded-database';
@@ -23,7 +22,7 @@ import { ASSERTION_HEADER, signAssertion, type Principal } from '../subgraphs/ki
 import { subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
 import { eventually } from '../test/support/eventually';
 import { startGraph, type TestGraph } from '../test/support/graph';
-import { checkResponse, percentile, type LoadResult, type LoadRun, type LoadTarget } from './load';
+import { checkResponse, LoadThread, percentile, type LoadResult, type LoadRun, type LoadTarget } from './load';
 
 type Mode = 'direct' | 'gateway';
 const MODES: readonly Mode[] = ['direct', 'gateway'];
@@ -69,37 +68,6 @@ function parseOptions(): Options {
 const t0 = performance.now();
 function progress(message: string): void {
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
-}
-
-/** The load generator's thread; one run at a time. */
-class LoadClient {
-  private readonly worker = new Worker(join(__dirname, 'load-worker.ts'));
-  private pending?: { resolve: (r: LoadResult) => void; reject: (e: Error) => void };
-
-  constructor() {
-    this.worker.on('message', (message: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
-      const pending = this.pending;
-      this.pending = undefined;
-      if (message.ok) pending?.resolve(message.result);
-      else pending?.reject(new Error(`load worker failed: ${message.error}`));
-    });
-    this.worker.on('error', (err) => {
-      this.pending?.reject(err);
-      this.pending = undefined;
-    });
-  }
-
-  run(run: LoadRun): Promise<LoadResult> {
-    if (this.pending) throw new Error('a load run is already in progress');
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.worker.postMessage(run);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
 }
 
 async function post(target: Pick<LoadTarget, 'url' | 'headers' | 'body'>): Promise<{ status: number; text: string }> {
@@ -232,7 +200,7 @@ function report(options: Options, totals: Record<Mode, Totals>, rounds: Record<M
 
 let graph: TestGraph | undefined;
 let postgres: RunningPostgres | undefined;
-let load: LoadClient | undefined;
+let load: LoadThread<LoadRun, LoadResult> | undefined;
 let stopping: Promise<void> | undefined;
 
 /** Client first, then the graph, then the database: each still has what it needs while it stops. */
@@ -274,7 +242,7 @@ async function main(): Promise<number> {
   progress('signing up the bench user');
   const runMs = (2 * (options.seconds + options.warmup) + 600) * 1000;
   const targets = await prepareTargets(graph, runMs);
-  load = new LoadClient();
+  load = new LoadThread<LoadRun, LoadResult>(join(__dirname, 'load-worker.ts'));
 
   const totals = Object.fromEntries(MODES.map((m) => [m, { requests: 0, errors: 0, elapsedMs: 0, latencies: [] } as Totals])) as Record<Mode, Totals>;
   const note = (mode: Mode, result: LoadResult) => {

@@ -1,9 +1,11 @@
 /**
- * A closed-loop HTTP load generator: `concurrency` lanes each keep one request in flight until
- * the time is up. Every response is checked, so a fast error never passes for throughput.
+ * Load generation for the benches: closed and open loops around any call, the HTTP load of
+ * bench:gateway built on them, and a worker thread to run a load on, so that neither the
+ * servers nor the bench's own heap can delay the client's clock.
  */
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
+import { parentPort, Worker } from 'node:worker_threads';
 
 /** One GraphQL POST, sent the same way every time; must be structured-cloneable (it crosses to a worker). */
 export interface LoadTarget {
@@ -44,43 +46,124 @@ export function checkResponse(status: number, text: string, expectedData: unknow
   return undefined;
 }
 
-export async function runLoad({ target, concurrency, durationMs }: LoadRun): Promise<LoadResult> {
-  let latencies = new Float64Array(1 << 14);
-  let requests = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const init = { method: 'POST', headers: target.headers, body: target.body };
+/** What a loop saw: events the calls reported, failed calls, and each call's latency (ms, in completion order). */
+export interface LoopResult {
+  events: number;
+  errors: number;
+  /** From the first call started to the last one answered, so throughput counts the tail too. */
+  elapsedMs: number;
+  latencies: number[];
+  firstError?: string;
+}
 
-  const record = (ms: number, error: string | undefined) => {
-    if (requests === latencies.length) {
-      const grown = new Float64Array(latencies.length * 2);
-      grown.set(latencies);
-      latencies = grown;
+/** Runs a loop's calls; a call resolves to the events it carried and throws when it failed. */
+function loop(): { timed: (call: () => Promise<number>) => Promise<void>; done: (start: number) => LoopResult } {
+  const result: LoopResult = { events: 0, errors: 0, elapsedMs: 0, latencies: [] };
+  const timed = async (call: () => Promise<number>) => {
+    const sent = performance.now();
+    try {
+      // Awaited first: `result.events += await call()` would read the count before the call and lose concurrent lanes' additions.
+      const events = await call();
+      result.events += events;
+    } catch (err) {
+      result.errors++;
+      result.firstError ??= (err as Error).message;
     }
-    latencies[requests++] = ms;
-    if (error !== undefined) {
-      errors++;
-      firstError ??= error;
-    }
+    result.latencies.push(performance.now() - sent);
   };
+  const done = (start: number) => ({ ...result, elapsedMs: performance.now() - start });
+  return { timed, done };
+}
 
+/** Closed loop: `lanes` callers each keep one call in flight for `ms`. */
+export async function closedLoop(lanes: number, ms: number, call: () => Promise<number>): Promise<LoopResult> {
+  const { timed, done } = loop();
   const start = performance.now();
-  const deadline = start + durationMs;
-  const lane = async () => {
-    while (performance.now() < deadline) {
-      const sent = performance.now();
-      let error: string | undefined;
-      try {
-        const response = await fetch(target.url, init);
-        error = checkResponse(response.status, await response.text(), target.expectedData);
-      } catch (err) {
-        error = `request failed: ${(err as Error).message}${(err as Error).cause ? ` (${String((err as Error).cause)})` : ''}`;
-      }
-      record(performance.now() - sent, error);
+  const deadline = start + ms;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < deadline) await timed(call);
+    }),
+  );
+  return done(start);
+}
+
+/** Open loop: calls start at a fixed rate whatever the answers, so latency has no queueing in the client. */
+export async function openLoop(callsPerSecond: number, ms: number, call: () => Promise<number>): Promise<LoopResult> {
+  const { timed, done } = loop();
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let sent = 0; performance.now() - start < ms; await new Promise((r) => setTimeout(r, 2))) {
+    const due = Math.floor(((performance.now() - start) / 1000) * callsPerSecond);
+    for (; sent < due; sent++) inFlight.push(timed(call));
+  }
+  await Promise.all(inFlight);
+  return done(start);
+}
+
+/** bench:gateway's load: `concurrency` lanes send the target until the time is up; every response is checked, so a fast error never passes for throughput. */
+export async function runLoad({ target, concurrency, durationMs }: LoadRun): Promise<LoadResult> {
+  const init = { method: 'POST', headers: target.headers, body: target.body };
+  const { errors, elapsedMs, latencies, firstError } = await closedLoop(concurrency, durationMs, async () => {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(target.url, init);
+      text = await response.text();
+    } catch (err) {
+      throw new Error(`request failed: ${(err as Error).message}${(err as Error).cause ? ` (${String((err as Error).cause)})` : ''}`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  return { requests, errors, elapsedMs: performance.now() - start, latencies: latencies.slice(0, requests), firstError };
+    const error = checkResponse(response.status, text, target.expectedData);
+    if (error !== undefined) throw new Error(error);
+    return 1;
+  });
+  return { requests: latencies.length, errors, elapsedMs, latencies: Float64Array.from(latencies), firstError };
+}
+
+type Answer<TResult> = { ok: true; result: TResult } | { ok: false; error: string };
+
+/** The worker side: runs each load it is sent and answers with its result (`transfer`: buffers handed over, not copied). */
+export function serveLoads<TRun, TResult>(run: (load: TRun) => Promise<TResult>, transfer: (result: TResult) => ArrayBuffer[] = () => []): void {
+  if (!parentPort) throw new Error('a load worker must run as a worker thread');
+  const port = parentPort;
+  port.on('message', (load: TRun) => {
+    run(load).then(
+      (result) => port.postMessage({ ok: true, result } satisfies Answer<TResult>, transfer(result)),
+      (err: Error) => port.postMessage({ ok: false, error: err.stack ?? String(err) } satisfies Answer<TResult>),
+    );
+  });
+}
+
+/** The bench side: a load generator's thread (a module calling `serveLoads`), one run at a time, warm across runs. */
+export class LoadThread<TRun, TResult> {
+  private readonly worker: Worker;
+  private pending?: { resolve: (r: TResult) => void; reject: (e: Error) => void };
+
+  constructor(file: string) {
+    this.worker = new Worker(file);
+    this.worker.on('message', (answer: Answer<TResult>) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (answer.ok) pending?.resolve(answer.result);
+      else pending?.reject(new Error(`load worker failed: ${answer.error}`));
+    });
+    this.worker.on('error', (err) => {
+      this.pending?.reject(err);
+      this.pending = undefined;
+    });
+  }
+
+  run(load: TRun): Promise<TResult> {
+    if (this.pending) throw new Error('a load run is already in progress');
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(load);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
 /** Nearest-rank percentile of an ascending-sorted array. */

@@ -27,7 +27,6 @@ import './production-mode';
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { performance } from 'node:perf_hooks';
 import { Session } from '../subgraphs/kit/session';
@@ -43,7 +42,8 @@ import { subgraphConfig } from '../test/support/graph';
 import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
 import { subgraphNames } from '../subgraphs/kit/config';
 import { flag, numberArg, stringArg } from './args';
-import type { UsageLoad, UsageLoadResult } from './usage-load-worker';
+import { closedLoop, LoadThread, openLoop, type LoopResult } from './load';
+import type { UsageLoad } from './usage-load-worker';
 
 const SECONDS = numberArg('seconds', 5);
 // A gateway run makes 25 requests a second, not thousands of calls: longer, for a p99 of more than a handful.
@@ -129,87 +129,11 @@ const usage = (teamId: string, apiKeyId: string, requestId: string): UsageEvent 
   occurredAt: new Date(),
 });
 
-/** Closed loop: `lanes` callers each keep one call in flight for `ms`. */
-async function closedLoop(label: string, lanes: number, ms: number, call: () => Promise<number>): Promise<Figures> {
-  const latencies: number[] = [];
-  let events = 0;
-  let errors = 0;
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      while (performance.now() < deadline) {
-        const sent = performance.now();
-        try {
-          const accepted = await call();
-          events += accepted;
-        } catch (err) {
-          if (errors++ === 0) progress(`${label}: ${(err as Error).message}`);
-        }
-        latencies.push(performance.now() - sent);
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
+/** A loop's figures; the first failure, if any, is shown as it happened. */
+function figuresOf(label: string, { events, errors, elapsedMs, latencies, firstError }: LoopResult): Figures {
+  if (firstError) progress(`${label}: ${firstError}`);
   latencies.sort((a, b) => a - b);
-  return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
-}
-
-/** Open loop: calls started at a fixed rate regardless of answers, so latency is not inflated by queueing in the load generator. */
-async function openLoop(label: string, eventsPerSecond: number, eventsPerCall: number, ms: number, call: () => Promise<number>): Promise<Figures> {
-  const latencies: number[] = [];
-  let events = 0;
-  let errors = 0;
-  const callsPerSecond = eventsPerSecond / eventsPerCall;
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  let sent = 0;
-  while (performance.now() - start < ms) {
-    const due = Math.floor(((performance.now() - start) / 1000) * callsPerSecond);
-    for (; sent < due; sent++) {
-      const at = performance.now();
-      inFlight.push(
-        call().then(
-          (n) => {
-            events += n;
-            latencies.push(performance.now() - at);
-          },
-          (err) => {
-            if (errors++ === 0) progress(`${label}: ${(err as Error).message}`);
-            latencies.push(performance.now() - at);
-          },
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  await Promise.all(inFlight);
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
-}
-
-/** The gateway load's thread (see usage-load-worker.ts); one run at a time, warm across runs. */
-class LoadThread {
-  private readonly worker = new Worker(join(__dirname, 'usage-load-worker.ts'));
-
-  async run(label: string, load: UsageLoad): Promise<Figures> {
-    const answer = await new Promise<{ ok: true; result: UsageLoadResult } | { ok: false; error: string }>((resolve, reject) => {
-      this.worker.once('message', resolve);
-      this.worker.once('error', reject);
-      this.worker.postMessage(load);
-    });
-    this.worker.removeAllListeners('error');
-    if (!answer.ok) throw new Error(`load worker failed: ${answer.error}`);
-    const { events, errors, seconds, latencies, firstError } = answer.result;
-    if (firstError) progress(`${label}: ${firstError}`);
-    latencies.sort((a, b) => a - b);
-    return { label, events, calls: latencies.length, errors, seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
-  }
-
-  async close(): Promise<void> {
-    await this.worker.terminate();
-  }
+  return { label, events, calls: latencies.length, errors, seconds: elapsedMs / 1000, p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
 
 async function fundedTeam(services: BillingServices): Promise<string> {
@@ -241,9 +165,12 @@ async function serviceLayer(db: TestDatabase, mode: 'batched' | 'per-event', cap
       if (r.accepted !== EVENTS) throw new Error(`accepted ${r.accepted} of ${EVENTS}: ${JSON.stringify(r.rejected[0])}`);
       return r.accepted;
     };
-    await closedLoop('warm-up', REPORTERS, WARMUP_MS, call);
-    const figures = [await measured(db, () => closedLoop(label, REPORTERS, SECONDS * 1000, call))];
-    if (mode === 'batched') figures.push(await measured(db, () => openLoop(`  at ${SVC_RATE}/s fixed rate`, SVC_RATE, EVENTS, SECONDS * 1000, call), true));
+    figuresOf('warm-up', await closedLoop(REPORTERS, WARMUP_MS, call));
+    const figures = [await measured(db, async () => figuresOf(label, await closedLoop(REPORTERS, SECONDS * 1000, call)))];
+    if (mode === 'batched') {
+      const fixed = `  at ${SVC_RATE}/s fixed rate`;
+      figures.push(await measured(db, async () => figuresOf(fixed, await openLoop(SVC_RATE / EVENTS, SECONDS * 1000, call)), true));
+    }
     await verify(services, teamId, figures[0].label);
     return figures;
   } finally {
@@ -270,7 +197,7 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
   const subgraphs = subgraphNames.map((name) => new SubgraphProcess(name, env));
   const billing = new SubgraphApp(billingSubgraph, subgraphConfig('billing', db.url, secret), { consumers: false, relay: false, serve: false });
   let gateway: GatewayProcess | undefined;
-  const loadThread = new LoadThread();
+  const loadThread = new LoadThread<UsageLoad, LoopResult>(join(__dirname, 'usage-load-worker.ts'));
   try {
     await Promise.all([...subgraphs.map((s) => s.start()), billing.start()]);
     gateway = new GatewayProcess({
@@ -295,13 +222,15 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
       eventTail: `",${JSON.stringify(fixed).slice(1)}`,
       eventsPerRequest: GW_EVENTS,
     };
-    await loadThread.run('warm-up', { ...load, requestIdPrefix: `gw-${mode}-warm-`, lanes: GW_REPORTERS, durationMs: GW_WARMUP_MS });
+    figuresOf('warm-up', await loadThread.run({ ...load, requestIdPrefix: `gw-${mode}-warm-`, lanes: GW_REPORTERS, durationMs: GW_WARMUP_MS }));
+    const closed = `gateway, ${mode}`;
     const figures = [
-      await measured(db, () => loadThread.run(`gateway, ${mode}`, { ...load, requestIdPrefix: `gw-${mode}-closed-`, lanes: GW_REPORTERS, durationMs: GW_SECONDS * 1000 })),
+      await measured(db, async () => figuresOf(closed, await loadThread.run({ ...load, requestIdPrefix: `gw-${mode}-closed-`, lanes: GW_REPORTERS, durationMs: GW_SECONDS * 1000 }))),
     ];
     if (mode === 'batched') {
       const run = { ...load, requestIdPrefix: `gw-${mode}-open-`, requestsPerSecond: GW_RATE / GW_EVENTS, durationMs: GW_SECONDS * 1000 };
-      figures.push(await measured(db, () => loadThread.run(`  at ${GW_RATE}/s fixed rate`, run), true));
+      const fixed = `  at ${GW_RATE}/s fixed rate`;
+      figures.push(await measured(db, async () => figuresOf(fixed, await loadThread.run(run)), true));
     }
     await verify(services, teamId, figures[0].label);
     return figures;
