@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { EventType, type DomainEvent, type EventConsumer, type UsageRecordedPayload } from '../../kit/events';
 import type { ApiRequestLogService } from './request-log.service';
 
-/** Billing's `billing.usage.recorded` events become API request log rows (once: inbox and request id). */
+/** Billing's `billing.usage.recorded` events become API request log rows, one per batch and team (once: inbox and batch id). */
 export class ApiRequestLogConsumer implements EventConsumer {
   readonly name = 'audit.request-log';
   readonly types = [EventType.UsageRecorded];
