@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
 import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph';
 import { eventually } from '../../../test/support/eventually';
 import { Session } from '../session';
@@ -7,6 +8,7 @@ import { teamSubgraph } from '../../team/team.subgraph';
 import type { TeamServices } from '../../team/team.context';
 import type { DomainEvent } from './event';
 import { EventType } from './event';
+import { OutboxRelay } from './relay';
 
 let team: StartedSubgraph<TeamServices>;
 
@@ -84,6 +86,23 @@ describe('transactional outbox', () => {
     const [{ unpublished }] = await team.app.infra.dataSource.query(`SELECT count(*)::int AS unpublished FROM team.outbox WHERE published_at IS NULL`);
     expect(unpublished).toBe(0);
     await sub.stop();
+  });
+
+  it('relaxes the flush wait for its published mark alone, not for what its connection commits next', async () => {
+    // One connection, so the statement after the mark runs where the mark ran.
+    const pool = new Pool({ connectionString: team.db.url, max: 1 });
+    try {
+      const relay = new OutboxRelay(team.db.url, pool, 'team', team.app.bus, team.app.logger);
+      const aggregateId = randomUUID();
+      await team.app.infra.dataSource.transaction((tx) => team.app.infra.outbox.enqueue(tx, { type: 'test.relaxed', aggregateId, teamId: null, actor: null, payload: {} }));
+      expect(await relay.drainOnce()).toBeGreaterThanOrEqual(1);
+      const { rows } = await pool.query(`SELECT published_at IS NOT NULL AS published, current_setting('synchronous_commit') AS sync FROM team.outbox WHERE aggregate_id = $1`, [
+        aggregateId,
+      ]);
+      expect(rows).toEqual([{ published: true, sync: 'on' }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('prunes published rows past retention and keeps the unpublished ones', async () => {
