@@ -23,7 +23,7 @@ import { defaultLimits, longestString, operationLimitPlugins, type OperationLimi
 import { GatewayMetrics, useMetrics } from './metrics';
 import { defaultRateLimits, useRateLimits } from './rate-limit.plugin';
 import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter';
-import { documentHash, isManagementKey, loadTrustedDocuments, refuseBody, refuseRequest, type Refusal } from './request-guards';
+import { documentHash, isManagementKey, loadTrustedDocuments, parseBody, refuseRequest, useParsedBody, type Refusal } from './request-guards';
 import { InvalidSessionError, lostAccess, PrincipalResolver } from './principal-resolver';
 import { createEventBus } from '../subgraphs/kit/events';
 import { OperationLogPublisher, operationLogPlugins } from './operation-log';
@@ -123,6 +123,7 @@ export class Gateway {
         },
       } as never,
       plugins: () => [
+        useParsedBody() as never,
         ...(logPlugins ? [logPlugins.first as never] : []),
         useConsoleAuth(principals, config.internalAuthSecret, this.logger, config.usageReporterTokens, config.trustedProxies) as never,
         ...(operationLimitPlugins(this.limits, production) as never[]),
@@ -270,14 +271,14 @@ export class Gateway {
         if (err instanceof HttpError) return this.refuseOperation(req, res, { status: 413, code: 'REQUEST_TOO_LARGE', message: 'Request body too large' });
         throw err;
       }
-      const refusal = refuseBody(raw, this.limits.maxBatch);
-      if (refusal) return this.refuseOperation(req, res, refusal, raw);
+      const parsed = parseBody(raw, this.limits.maxBatch);
+      if ('refusal' in parsed) return this.refuseOperation(req, res, parsed.refusal, raw);
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
       const execution = withServerSpan(this.tracing, 'gateway graphql', extractContext(req.headers), { 'service.name': 'gateway' }, () =>
-        Promise.resolve(this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers, body: raw }, { req, res })),
+        Promise.resolve(this.runtime.fetch(`http://${req.headers.host ?? 'localhost'}${req.url}`, { method: 'POST', headers }, { req, res, parsedBody: parsed.body })),
       );
       // A stuck subgraph must not hold the client forever: answer 504 at the deadline.
       let timer: NodeJS.Timeout | undefined;

@@ -34,21 +34,27 @@ function isOperation(value: unknown): boolean {
   return extensions === undefined || extensions === null || typeof extensions === 'object';
 }
 
-/** A JSON body that is one operation (or a small batch of them); anything else is a 400 with a code. */
-export function refuseBody(raw: Buffer, maxBatch: number): Refusal | undefined {
+/** What a client may POST: one operation, or a small batch of them. */
+export type GraphQLBody = Record<string, unknown> | Record<string, unknown>[];
+
+/**
+ * Parses a JSON body that is one operation (or a small batch of them); anything else is a 400
+ * with a code. The parsed body is what GraphQL then runs, so the body is parsed once.
+ */
+export function parseBody(raw: Buffer, maxBatch: number): { body: GraphQLBody } | { refusal: Refusal } {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
-    return { status: 400, code: 'BAD_REQUEST', message: 'The body is not valid JSON' };
+    return { refusal: { status: 400, code: 'BAD_REQUEST', message: 'The body is not valid JSON' } };
   }
   if (Array.isArray(body)) {
-    if (body.length === 0 || body.length > maxBatch) return { status: 400, code: 'BATCH_TOO_LARGE', message: `A batch holds 1 to ${maxBatch} operations` };
-    if (!body.every(isOperation)) return { status: 400, code: 'BAD_REQUEST', message: 'Each batched item must be a GraphQL request object' };
-    return undefined;
+    if (body.length === 0 || body.length > maxBatch) return { refusal: { status: 400, code: 'BATCH_TOO_LARGE', message: `A batch holds 1 to ${maxBatch} operations` } };
+    if (!body.every(isOperation)) return { refusal: { status: 400, code: 'BAD_REQUEST', message: 'Each batched item must be a GraphQL request object' } };
+    return { body: body as Record<string, unknown>[] };
   }
-  if (!isOperation(body)) return { status: 400, code: 'BAD_REQUEST', message: 'A GraphQL request is an object with a query string' };
-  return undefined;
+  if (!isOperation(body)) return { refusal: { status: 400, code: 'BAD_REQUEST', message: 'A GraphQL request is an object with a query string' } };
+  return { body: body as Record<string, unknown> };
 }
 
 export const isManagementKey = (authorization: string | null | undefined) => /^Bearer\s+cgm_/i.test(authorization ?? '');
@@ -61,3 +67,16 @@ export function loadTrustedDocuments(path: string | undefined): Map<string, stri
   if (!path || !existsSync(path)) return new Map();
   return new Map(Object.entries(JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>));
 }
+
+/** The server context of a POST whose body `parseBody` has parsed. */
+export interface ParsedBodyContext {
+  parsedBody?: GraphQLBody;
+}
+
+/** GraphQL runs the body `parseBody` parsed, rather than reading and parsing it a second time. */
+export const useParsedBody = () => ({
+  onRequestParse({ serverContext, setRequestParser }: { serverContext: ParsedBodyContext; setRequestParser: (parser: () => GraphQLBody) => void }) {
+    const body = serverContext.parsedBody;
+    if (body) setRequestParser(() => body);
+  },
+});

@@ -170,3 +170,49 @@ describe('browsers', () => {
     expect(response.status).toBe(415);
   });
 });
+
+describe('request bodies', () => {
+  let graph: TestGraph;
+  beforeAll(async () => {
+    graph = await startGraph();
+  });
+  afterAll(async () => {
+    await graph?.stop();
+  });
+
+  const post = async (body: string, contentType = 'application/json') => {
+    const response = await fetch(graph.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+    return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] } | { data?: unknown }[] };
+  };
+
+  it('runs a batch of operations and answers each in order', async () => {
+    const { status, body } = await post(JSON.stringify([{ query: '{ me { id } }' }, { query: 'query ($id: ID!) { team(id: $id) { id } }', variables: { id: randomUUID() } }, { query: '{ __typename }' }]));
+    expect(status).toBe(200);
+    expect(body).toEqual([{ data: { me: null } }, expect.objectContaining({ errors: expect.any(Array) }), { data: { __typename: 'Query' } }]);
+  });
+
+  it('runs an operation with the variables the body carries', async () => {
+    const { body } = await post(JSON.stringify({ query: 'query ($n: String!) { __type(name: $n) { name } }', variables: { n: 'Team' } }));
+    expect(body).toEqual({ data: { __type: { name: 'Team' } } });
+  });
+
+  it.each([
+    ['malformed JSON', '{"query": "{ me { id ', 'BAD_REQUEST'],
+    ['a body that is not an operation', '"{ me { id } }"', 'BAD_REQUEST'],
+    ['an operation whose query is not a string', '{"query": 42}', 'BAD_REQUEST'],
+    ['an empty batch', '[]', 'BATCH_TOO_LARGE'],
+    ['a batch over the limit', JSON.stringify(Array.from({ length: 6 }, () => ({ query: '{ __typename }' }))), 'BATCH_TOO_LARGE'],
+    ['a batch with an item that is not an operation', '[{"query": "{ __typename }"}, 7]', 'BAD_REQUEST'],
+  ])('refuses %s with 400 and a code, running nothing', async (_case, body, expected) => {
+    const { status, body: answer } = await post(body);
+    expect(status).toBe(400);
+    expect(answer).toMatchObject({ errors: [{ extensions: { code: expected } }] });
+    expect(answer).not.toHaveProperty('data');
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const { status, body } = await post('{ __typename }', 'text/plain');
+    expect(status).toBe(415);
+    expect(body).toMatchObject({ errors: [{ extensions: { code: 'UNSUPPORTED_MEDIA_TYPE' } }] });
+  });
+});
