@@ -120,18 +120,27 @@ export class CreditBalanceService {
   /** The domain event and the live update of changed balances, inside the transaction that changed them. */
   async announce(tx: Tx, changes: { balance: BalanceRow; kind: string; entryId: string | null }[], actor: EventActor | null): Promise<void> {
     if (changes.length === 0) return;
-    const messages = changes.map(({ balance }) => toMessage(balance));
     await this.outbox.enqueue(
       tx,
-      ...changes.map(({ balance, kind, entryId }, i) => ({
+      ...changes.map(({ balance, kind, entryId }) => ({
         type: EventType.CreditBalanceChanged,
         aggregateId: balance.teamId,
         teamId: balance.teamId,
         actor,
-        payload: { entryId, kind, ...messages[i] },
+        payload: { entryId, kind, ...toMessage(balance) },
       })),
     );
-    const [sql, params] = this.live.notifyAllStatement(changes.map(({ balance }, i) => ({ topic: balanceTopic(balance.teamId), payload: messages[i] })));
+    await this.announceLive(tx, changes.map((c) => c.balance));
+  }
+
+  /**
+   * The live update alone, delivered at commit. Metering's debits take this way: each batch's
+   * requests already go out as `billing.usage.recorded`, and a balance event per batch would put
+   * an audit entry in the team's audit log every few milliseconds, burying the actions of people.
+   */
+  async announceLive(tx: Tx, balances: BalanceRow[]): Promise<void> {
+    if (balances.length === 0) return;
+    const [sql, params] = this.live.notifyAllStatement(balances.map((balance) => ({ topic: balanceTopic(balance.teamId), payload: toMessage(balance) })));
     await tx.query(sql, params);
   }
 

@@ -80,6 +80,21 @@ describe('recordUsage on real PostgreSQL', () => {
     expect(await query(`SELECT 1 FROM billing.outbox WHERE type = 'billing.usage.recorded' AND envelope->>'teamId' = $1`, [teamId])).toHaveLength(1);
   });
 
+  it("announces a batch's debit live, and as no balance event: the team's audit log holds actions, not every metering batch", async () => {
+    const teamId = randomUUID();
+    await fund(teamId, 10_000n, 0n);
+    const before: { n: number }[] = await query(`SELECT count(*)::int AS n FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1`, [teamId]);
+    await replicaA.app.infra.live.start();
+    const live = replicaA.app.infra.live.subscribe<{ prepaidTicks: string }>(`balance:${teamId}`);
+    const pushed = live.next();
+    expect(await replicaA.app.services.metering.record(reporter, [event(teamId, `quiet-${teamId}`)])).toMatchObject({ accepted: 1 });
+    expect((await pushed).value).toMatchObject({ prepaidTicks: String(10_000n - COST) });
+    await live.return?.(undefined);
+    const after: { type: string }[] = await query(`SELECT type FROM billing.outbox WHERE envelope->>'teamId' = $1 AND seq > (SELECT max(seq) FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1)`, [teamId]);
+    expect(before[0].n).toBeGreaterThan(0); // funding announced its changes
+    expect(after.map((r) => r.type)).toEqual(['billing.usage.recorded']);
+  });
+
   it('logs a batch without sizes, digests or bodies with the required columns only', async () => {
     const teamId = randomUUID();
     await fund(teamId, 10_000n, 0n);

@@ -397,7 +397,7 @@ export class MeteringService {
       period,
       at,
     );
-    await this.balances.announce(tx, rows.map(({ alertDue: _, ...balance }) => ({ balance, kind: 'USAGE', entryId: null })), null);
+    await this.balances.announceLive(tx, rows.map(({ alertDue: _, ...balance }) => balance));
     const debited = rows.filter((r) => r.alertDue && bill.spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
     await this.alerts.debitedIn(tx, debited);
   }
