@@ -5,12 +5,13 @@ import type { AuditEventService } from './audit-event.service';
 /** Every domain event from every subgraph becomes an audit entry (the gateway's operation batches have their own consumer). */
 export class AuditRecorderConsumer implements EventConsumer {
   readonly name = 'audit.recorder';
+  // Usage batches carry request logs (possibly bodies): they go to the request log, not the audit chain.
+  readonly exceptTypes: readonly string[] = [EventType.GatewayOperationsRecorded, EventType.UsageRecorded];
 
   constructor(private readonly audit: AuditEventService) {}
 
   handles(event: DomainEvent): boolean {
-    // Usage batches carry request logs (possibly bodies): they go to the request log, not the audit chain.
-    return event.type !== EventType.GatewayOperationsRecorded && event.type !== EventType.UsageRecorded;
+    return !this.exceptTypes.includes(event.type);
   }
 
   apply(event: DomainEvent, tx: EntityManager): Promise<void> {

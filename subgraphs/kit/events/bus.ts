@@ -15,6 +15,8 @@ export type BatchDeliveryHandler = (deliveries: Delivery[]) => Promise<void>;
 export interface SubscriptionFilter {
   /** Only events of these types; absent: every event. */
   types?: readonly string[];
+  /** No events of these types (for a group that takes every type but a few). */
+  exceptTypes?: readonly string[];
 }
 
 export interface Subscription {

@@ -10,6 +10,8 @@ export interface EventConsumer {
   readonly name: string;
   /** The only event types `handles` can accept, when it is a fixed set: the bus may skip reading the rest. */
   readonly types?: readonly string[];
+  /** Event types `handles` never accepts, for a consumer of every other type: the bus may skip reading them. */
+  readonly exceptTypes?: readonly string[];
   handles(event: DomainEvent): boolean;
   apply(event: DomainEvent, manager: EntityManager): Promise<void>;
 }
@@ -51,7 +53,7 @@ export class ConsumerRunner {
 
   async start(consumers: EventConsumer[]): Promise<void> {
     for (const consumer of consumers) {
-      const filter = { types: consumer.types };
+      const filter = { types: consumer.types, exceptTypes: consumer.exceptTypes };
       this.subscriptions.push(
         this.bus.subscribeBatches
           ? await this.bus.subscribeBatches(consumer.name, (deliveries) => this.deliverAll(consumer, deliveries.map((d) => d.event)), filter)

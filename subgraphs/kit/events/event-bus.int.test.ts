@@ -198,6 +198,33 @@ describe('PostgreSQL event bus with a type filter', () => {
     await eventually(() => expect(after.map((e) => e.id)).toEqual([next.id]));
   });
 
+  it('delivers every type but the excepted ones, is not woken by those alone, and moves past them', async () => {
+    const publisher = bus();
+    const group = `except-${randomUUID()}`;
+    const received: DomainEvent[] = [];
+    await bus(60_000).subscribeBatches!(group, async (deliveries) => void received.push(...deliveries.map((d) => d.event)), { exceptTypes: ['test.noisy'] });
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    const position = async () =>
+      (await client.query('SELECT position::int AS p, (SELECT max(seq)::int FROM eventbus.events) AS last FROM eventbus.consumer_offsets WHERE consumer = $1', [group])).rows[0];
+    try {
+      const sent = Array.from({ length: 12 }, (_, i) => typed(['test.a', 'test.noisy', 'test.b'][i % 3], i));
+      await publisher.publish(sent);
+      await eventually(() => expect(received.map((e) => e.id)).toEqual(sent.filter((e) => e.type !== 'test.noisy').map((e) => e.id)));
+      await eventually(async () => expect(await position()).toEqual({ p: 12, last: 12 }));
+      await publisher.publish(Array.from({ length: 5 }, (_, i) => typed('test.noisy', 100 + i)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await position()).toEqual({ p: 12, last: 17 }); // not woken by them
+      const wanted = typed('test.c', 200);
+      await publisher.publish([wanted]);
+      await eventually(() => expect(received.at(-1)?.id).toBe(wanted.id));
+      expect(received).toHaveLength(9);
+      await eventually(async () => expect(await position()).toEqual({ p: 18, last: 18 }));
+    } finally {
+      await client.end();
+    }
+  });
+
   it('is not woken by events of types it does not handle, and passes them with its next read', async () => {
     const publisher = bus();
     const group = `sleeper-${randomUUID()}`;

@@ -170,9 +170,8 @@ class PostgresSubscription implements Subscription {
     this.listener = client;
     client.on('error', (err) => this.logger.warn({ err }, 'consumer listener connection error'));
     // Only events this group handles wake it; it moves past the others on its next read.
-    const types = this.filter.types && new Set(this.filter.types);
     client.on('notification', ({ payload }) => {
-      if (!types || !payload || payload.split(',').some((t) => types.has(t))) this.wakeup.wake();
+      if (!payload || payload.split(',').some((t) => this.wants(t))) this.wakeup.wake();
     });
     await client.connect();
     // This connection writes only the group's offset. An offset lost with the last moments of a
@@ -200,12 +199,13 @@ class PostgresSubscription implements Subscription {
     // out of line). The offset moves once per batch: past what was handled and passed over, or,
     // when a handler throws, up to the event before it (a batch handler: before the batch),
     // which is delivered again.
-    const types = this.filter.types;
+    const { types, exceptTypes } = this.filter;
     const { rows } = await client.query<{ seq: string; envelope: DomainEvent | null }>(
-      `SELECT e.seq, CASE WHEN $3::text[] IS NULL OR e.type = ANY($3::text[]) THEN e.envelope END AS envelope FROM ${SCHEMA}.events e
+      `SELECT e.seq, CASE WHEN ($3::text[] IS NULL OR e.type = ANY($3::text[])) AND NOT e.type = ANY($4::text[]) THEN e.envelope END AS envelope
+       FROM ${SCHEMA}.events e
        WHERE e.seq > (SELECT position FROM ${SCHEMA}.consumer_offsets WHERE consumer = $1)
        ORDER BY e.seq LIMIT $2`,
-      [this.group, batchSize, types ? [...types] : null],
+      [this.group, batchSize, types ? [...types] : null, [...(exceptTypes ?? [])]],
     );
     let done: string | undefined;
     try {
@@ -228,6 +228,11 @@ class PostgresSubscription implements Subscription {
       if (done) await this.advance(client, done);
     }
     return this.running ? rows.length : 0;
+  }
+
+  private wants(type: string): boolean {
+    const { types, exceptTypes } = this.filter;
+    return (!types || types.includes(type)) && !exceptTypes?.includes(type);
   }
 
   private delivery(event: DomainEvent): Delivery {
