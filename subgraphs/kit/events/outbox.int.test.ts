@@ -88,6 +88,33 @@ describe('transactional outbox', () => {
     await sub.stop();
   });
 
+  it('keeps relaying while full batches come, and wakes for each later commit without polling', async () => {
+    // Polling once a minute: only notifications can bring what is committed after a short batch.
+    const pool = new Pool({ connectionString: team.db.url, max: 2 });
+    const relay = new OutboxRelay(team.db.url, pool, 'team', team.app.bus, team.app.logger, { batchSize: 5, pollMs: 60_000 });
+    const aggregateId = randomUUID();
+    const received: string[] = [];
+    const sub = await team.app.bus.subscribe(`relay-wake-${randomUUID()}`, async ({ event }) => {
+      if (event.aggregateId === aggregateId) received.push(event.type);
+    });
+    const enqueue = (...types: string[]) =>
+      team.app.infra.dataSource.transaction((tx) => team.app.infra.outbox.enqueue(tx, ...types.map((type) => ({ type, aggregateId, teamId: null, actor: null, payload: {} }))));
+    try {
+      await enqueue(...Array.from({ length: 12 }, (_, i) => `test.burst.${i}`));
+      relay.start();
+      await eventually(() => expect(received).toHaveLength(12), 5000);
+      for (let i = 0; i < 3; i++) {
+        await enqueue(`test.later.${i}`);
+        await eventually(() => expect(received).toHaveLength(13 + i), 5000);
+      }
+      expect(received.slice(12)).toEqual(['test.later.0', 'test.later.1', 'test.later.2']);
+    } finally {
+      await relay.stop();
+      await sub.stop();
+      await pool.end();
+    }
+  });
+
   it('relaxes the flush wait for its published mark alone, not for what its connection commits next', async () => {
     // One connection, so the statement after the mark runs where the mark ran.
     const pool = new Pool({ connectionString: team.db.url, max: 1 });

@@ -69,10 +69,12 @@ export class OutboxRelay {
     }
     if (!this.running) return;
     await client.query(`LISTEN "${outboxChannel(this.schema)}"`);
+    const batchSize = this.options.batchSize ?? 500;
     while (this.running) {
       const moved = await this.drainOnce();
       if (Date.now() - this.lastPrune > (this.options.pruneEveryMs ?? 10 * 60_000)) await this.prune();
-      if (moved === 0) await this.wakeup.wait(this.options.pollMs ?? 1000);
+      // A short batch moved everything committed before it was read; a commit since has notified, which ends the wait at once.
+      if (moved < batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
     }
   }
 
