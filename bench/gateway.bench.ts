@@ -22,7 +22,9 @@ import { ASSERTION_HEADER, signAssertion, type Principal } from '../subgraphs/ki
 import { subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
 import { eventually } from '../test/support/eventually';
 import { startGraph, type TestGraph } from '../test/support/graph';
-import { checkResponse, LoadThread, percentile, type LoadResult, type LoadRun, type LoadTarget } from './load';
+import { checkResponse, LoadThread, percentile, post, type LoadResult, type LoadRun, type LoadTarget } from './load';
+
+const postTo = (target: Pick<LoadTarget, 'url' | 'headers' | 'body'>) => post(target.url, target.headers, target.body);
 
 type Mode = 'direct' | 'gateway';
 const MODES: readonly Mode[] = ['direct', 'gateway'];
@@ -70,11 +72,6 @@ function progress(message: string): void {
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${message}\n`);
 }
 
-async function post(target: Pick<LoadTarget, 'url' | 'headers' | 'body'>): Promise<{ status: number; text: string }> {
-  const response = await fetch(target.url, { method: 'POST', headers: target.headers, body: target.body });
-  return { status: response.status, text: await response.text() };
-}
-
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' };
 
 /**
@@ -84,7 +81,7 @@ const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/
  */
 async function signUpBenchUser(graph: TestGraph): Promise<{ token: string; principal: Principal & { kind: 'user' }; teamId: string }> {
   const email = `bench.${randomBytes(6).toString('hex')}@example.com`;
-  const { status, text } = await post({
+  const { status, text } = await postTo({
     url: graph.url,
     headers: JSON_HEADERS,
     body: JSON.stringify({
@@ -131,7 +128,7 @@ async function prepareTargets(graph: TestGraph, ttlMs: number): Promise<Record<M
   // Both paths must give this same, non-empty answer, and so must every response of the run.
   const expectedData = { team: { id: teamId, name: 'Personal Team', isPersonal: true } };
   for (const mode of MODES) {
-    const { status, text } = await post(targets[mode]);
+    const { status, text } = await postTo(targets[mode]);
     const problem = checkResponse(status, text, expectedData);
     if (problem) throw new Error(`${mode} probe failed: ${problem}`);
     targets[mode].expectedData = expectedData;

@@ -4,7 +4,7 @@
  * would otherwise be counted as the gateway's acknowledgement latency. This thread only builds
  * bodies, sends them and times the answers, so its heap and collections stay small.
  */
-import { closedLoop, openLoop, serveLoads, type LoopResult } from './load';
+import { closedLoop, openLoop, post, serveLoads, type LoopResult } from './load';
 
 export interface UsageLoad {
   url: string;
@@ -28,8 +28,8 @@ export async function runUsageLoad(load: UsageLoad): Promise<LoopResult> {
   const call = async () => {
     const parts = new Array<string>(load.eventsPerRequest);
     for (let i = 0; i < parts.length; i++) parts[i] = `{"requestId":"${load.requestIdPrefix}${n++}${load.eventTail}`;
-    const response = await fetch(load.url, { method: 'POST', headers, body: `${load.head}${parts.join(',')}]}}` });
-    const body = (await response.json()) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
+    const response = await post(load.url, headers, `${load.head}${parts.join(',')}]}}`);
+    const body = JSON.parse(response.text) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
     if (body.errors || body.data?.recordUsage.accepted !== load.eventsPerRequest) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
     return load.eventsPerRequest;
   };
