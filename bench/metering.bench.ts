@@ -20,7 +20,9 @@
  * ledger recomputed and the billed usage rows. Ack latency is per call / per HTTP request.
  * The gateway's load runs on a worker thread of its own, so this process's garbage collections
  * are not counted as the gateway's latency. Each run also reports the WAL written per event, and
- * each fixed-rate run the latency of a one-row durable commit made alongside it.
+ * each fixed-rate run the latency of a one-row durable commit made alongside it. On Linux, each
+ * gateway run reports the CPU every process spent per request (gateway, each subgraph, the local
+ * PostgreSQL server, this process): the parts share two cores, so their sum is the load behind the tail.
  * Uses DATABASE_URL (or TEST_ADMIN_DATABASE_URL) when set, else an embedded PostgreSQL.
  */
 import './production-mode';
@@ -43,6 +45,7 @@ import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
 import { subgraphNames } from '../subgraphs/kit/config';
 import { flag, numberArg, stringArg } from './args';
 import { closedLoop, LoadThread, openLoop, type LoopResult } from './load';
+import { postmasterOf, startCpuMeter, withChildren } from './process-cpu';
 import type { UsageLoad } from './usage-load-worker';
 
 const SECONDS = numberArg('seconds', 5);
@@ -77,6 +80,8 @@ interface Figures {
   /** A one-row durable commit's latency during the run (fixed-rate runs). */
   commitP99?: number;
   commitMax?: number;
+  /** CPU milliseconds each part of the system spent per call (gateway runs, where /proc can tell). */
+  cpuPerCall?: Record<string, number>;
 }
 
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
@@ -88,10 +93,12 @@ const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(so
  * on its own connection: the latency of the smallest durable commit, the floor under any
  * acknowledgement that waits for one (as metering's does).
  */
-async function measured(db: TestDatabase, run: () => Promise<Figures>, commits = false): Promise<Figures> {
+async function measured(db: TestDatabase, run: () => Promise<Figures>, commits = false, processes?: Record<string, number[]>): Promise<Figures> {
   const client = new Client({ connectionString: db.url });
   await client.connect();
   try {
+    const postmaster = processes && postmasterOf((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const cpu = processes && startCpuMeter(() => ({ ...processes, ...(postmaster ? { PostgreSQL: withChildren(postmaster) } : {}) }));
     const position = async () => BigInt((await client.query<{ at: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS at`)).rows[0].at);
     if (commits) await client.query('CREATE TABLE IF NOT EXISTS bench_commit_probe (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO bench_commit_probe VALUES (1, 0) ON CONFLICT DO NOTHING');
     const before = await position();
@@ -106,10 +113,12 @@ async function measured(db: TestDatabase, run: () => Promise<Figures>, commits =
       }
     })();
     const figures = await run().finally(() => (running = false));
+    const spent = cpu?.();
     await probe;
     commitLatencies.sort((a, b) => a - b);
     return {
       ...figures,
+      ...(spent ? { cpuPerCall: Object.fromEntries(Object.entries(spent).map(([name, s]) => [name, (s * 1000) / Math.max(1, figures.calls)])) } : {}),
       walPerEvent: Number((await position()) - before) / Math.max(1, figures.events),
       ...(commits ? { commitP99: pct(commitLatencies, 99), commitMax: commitLatencies[commitLatencies.length - 1] } : {}),
     };
@@ -223,14 +232,21 @@ async function throughGateway(db: TestDatabase, mode: 'batched' | 'per-event'): 
       eventsPerRequest: GW_EVENTS,
     };
     figuresOf('warm-up', await loadThread.run({ ...load, requestIdPrefix: `gw-${mode}-warm-`, lanes: GW_REPORTERS, durationMs: GW_WARMUP_MS }));
+    const pid = (p: { pid?: number }) => (p.pid ? [p.pid] : []);
+    const processes = {
+      gateway: pid(gateway),
+      ...Object.fromEntries(subgraphs.map((s) => [s.name, pid(s)])),
+      // This process: the load thread, and the Billing app that funds the team and checks the ledger (idle meanwhile).
+      'bench (load)': [process.pid],
+    };
     const closed = `gateway, ${mode}`;
     const figures = [
-      await measured(db, async () => figuresOf(closed, await loadThread.run({ ...load, requestIdPrefix: `gw-${mode}-closed-`, lanes: GW_REPORTERS, durationMs: GW_SECONDS * 1000 }))),
+      await measured(db, async () => figuresOf(closed, await loadThread.run({ ...load, requestIdPrefix: `gw-${mode}-closed-`, lanes: GW_REPORTERS, durationMs: GW_SECONDS * 1000 })), false, processes),
     ];
     if (mode === 'batched') {
       const run = { ...load, requestIdPrefix: `gw-${mode}-open-`, requestsPerSecond: GW_RATE / GW_EVENTS, durationMs: GW_SECONDS * 1000 };
       const fixed = `  at ${GW_RATE}/s fixed rate`;
-      figures.push(await measured(db, async () => figuresOf(fixed, await loadThread.run(run)), true));
+      figures.push(await measured(db, async () => figuresOf(fixed, await loadThread.run(run)), true, processes));
     }
     await verify(services, teamId, figures[0].label);
     return figures;
@@ -254,12 +270,27 @@ function print(rows: Figures[]): void {
         `${r.label.padEnd(32)} ${Math.round(r.events / r.seconds).toString().padStart(8)} ${String(r.calls).padStart(7)} ${r.p50.toFixed(1).padStart(12)} ${r.p99.toFixed(1).padStart(12)} ${String(r.errors).padStart(8)} ${(r.walPerEvent === undefined ? '' : Math.round(r.walPerEvent).toString()).padStart(13)} ${(r.commitP99 === undefined ? '' : `${r.commitP99.toFixed(1)}/${r.commitMax!.toFixed(1)}`).padStart(19)}`,
     ),
   ];
+  for (const r of rows.filter((x) => x.cpuPerCall)) {
+    const parts = Object.entries(r.cpuPerCall!);
+    const total = parts.reduce((sum, [, ms]) => sum + ms, 0);
+    lines.push(`CPU ms per request, ${r.label.trim()}: ${parts.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')} · total ${total.toFixed(1)}`);
+  }
   const rate = (label: string) => {
     const r = rows.find((x) => x.label === label);
     return r ? r.events / r.seconds : NaN;
   };
-  lines.push(`batched/naive throughput: service layer ${(rate('service layer, batched') / rate('service layer, per-event')).toFixed(1)}x, gateway ${(rate('gateway, batched') / rate('gateway, per-event')).toFixed(1)}x`);
-  lines.push(`capped/uncapped key throughput, service layer, batched: ${(rate('service layer, batched, capped') / rate('service layer, batched')).toFixed(2)}x`);
+  // Ratios of runs measured side by side in this invocation; one whose runs were skipped is left out.
+  const ratio = (a: string, b: string, digits: number) => {
+    const r = rate(a) / rate(b);
+    return Number.isFinite(r) ? `${r.toFixed(digits)}x` : undefined;
+  };
+  const naive = [
+    ['service layer', ratio('service layer, batched', 'service layer, per-event', 1)],
+    ['gateway', ratio('gateway, batched', 'gateway, per-event', 1)],
+  ].filter(([, r]) => r);
+  if (naive.length) lines.push(`batched/naive throughput: ${naive.map(([where, r]) => `${where} ${r}`).join(', ')}`);
+  const capped = ratio('service layer, batched, capped', 'service layer, batched', 2);
+  if (capped) lines.push(`capped/uncapped key throughput, service layer, batched: ${capped}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -40,6 +40,11 @@ class ServiceProcess {
     throw new Error(`${this.label} did not become ready:\n${this.output}`);
   }
 
+  /** The OS process id while running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}/graphql`;
   }
