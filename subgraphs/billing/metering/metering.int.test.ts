@@ -86,9 +86,14 @@ describe('recordUsage on real PostgreSQL', () => {
     const before: { n: number }[] = await query(`SELECT count(*)::int AS n FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1`, [teamId]);
     await replicaA.app.infra.live.start();
     const live = replicaA.app.infra.live.subscribe<{ prepaidTicks: string }>(`balance:${teamId}`);
-    const pushed = live.next();
+    // The funding's own pushes may still be arriving: wait for the one that shows the debit.
+    const debited = String(10_000n - COST);
+    const pushed = (async () => {
+      for await (const message of live) if (message.prepaidTicks === debited) return message;
+    })();
     expect(await replicaA.app.services.metering.record(reporter, [event(teamId, `quiet-${teamId}`)])).toMatchObject({ accepted: 1 });
-    expect((await pushed).value).toMatchObject({ prepaidTicks: String(10_000n - COST) });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no live push of the debited balance')), 5000).unref());
+    expect(await Promise.race([pushed, timeout])).toMatchObject({ prepaidTicks: debited });
     await live.return?.(undefined);
     const after: { type: string }[] = await query(`SELECT type FROM billing.outbox WHERE envelope->>'teamId' = $1 AND seq > (SELECT max(seq) FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1)`, [teamId]);
     expect(before[0].n).toBeGreaterThan(0); // funding announced its changes
