@@ -5,7 +5,7 @@ import { SubgraphApp, type SubgraphDefinition } from '../../subgraphs/kit/subgra
 import { subgraphs } from '../../subgraphs';
 import { GraphClient } from '../support/client';
 import { signUpUserWithTeam } from '../support/factories';
-import { startGraph, type TestGraph } from '../support/graph';
+import { startGraph, useGraph, type TestGraph } from '../support/graph';
 
 const code = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
 
@@ -173,12 +173,7 @@ describe('browsers', () => {
 
 describe('request bodies', () => {
   let graph: TestGraph;
-  beforeAll(async () => {
-    graph = await startGraph();
-  });
-  afterAll(async () => {
-    await graph?.stop();
-  });
+  useGraph((started) => (graph = started.graph));
 
   const post = async (body: string, contentType = 'application/json') => {
     const response = await fetch(graph.url, { method: 'POST', headers: { 'content-type': contentType }, body });
