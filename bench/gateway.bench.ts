@@ -24,8 +24,6 @@ import { eventually } from '../test/support/eventually';
 import { startGraph, type TestGraph } from '../test/support/graph';
 import { checkResponse, LoadThread, percentile, post, type LoadResult, type LoadRun, type LoadTarget } from './load';
 
-const postTo = (target: Pick<LoadTarget, 'url' | 'headers' | 'body'>) => post(target.url, target.headers, target.body);
-
 type Mode = 'direct' | 'gateway';
 const MODES: readonly Mode[] = ['direct', 'gateway'];
 
@@ -81,7 +79,7 @@ const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/
  */
 async function signUpBenchUser(graph: TestGraph): Promise<{ token: string; principal: Principal & { kind: 'user' }; teamId: string }> {
   const email = `bench.${randomBytes(6).toString('hex')}@example.com`;
-  const { status, text } = await postTo({
+  const { status, text } = await post({
     url: graph.url,
     headers: JSON_HEADERS,
     body: JSON.stringify({
@@ -128,7 +126,7 @@ async function prepareTargets(graph: TestGraph, ttlMs: number): Promise<Record<M
   // Both paths must give this same, non-empty answer, and so must every response of the run.
   const expectedData = { team: { id: teamId, name: 'Personal Team', isPersonal: true } };
   for (const mode of MODES) {
-    const { status, text } = await postTo(targets[mode]);
+    const { status, text } = await post(targets[mode]);
     const problem = checkResponse(status, text, expectedData);
     if (problem) throw new Error(`${mode} probe failed: ${problem}`);
     targets[mode].expectedData = expectedData;

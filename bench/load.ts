@@ -54,7 +54,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
  * than fetch: the load generator shares the machine's cores with the servers it measures, and
  * costs them a good deal less this way.
  */
-export function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+export function post({ url, headers, body }: Pick<LoadTarget, 'url' | 'headers' | 'body'>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
@@ -127,7 +127,7 @@ export async function runLoad({ target, concurrency, durationMs }: LoadRun): Pro
   const { errors, elapsedMs, latencies, firstError } = await closedLoop(concurrency, durationMs, async () => {
     let response: { status: number; text: string };
     try {
-      response = await post(target.url, target.headers, target.body);
+      response = await post(target);
     } catch (err) {
       throw new Error(`request failed: ${(err as Error).message}`);
     }

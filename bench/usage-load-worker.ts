@@ -28,7 +28,7 @@ export async function runUsageLoad(load: UsageLoad): Promise<LoopResult> {
   const call = async () => {
     const parts = new Array<string>(load.eventsPerRequest);
     for (let i = 0; i < parts.length; i++) parts[i] = `{"requestId":"${load.requestIdPrefix}${n++}${load.eventTail}`;
-    const response = await post(load.url, headers, `${load.head}${parts.join(',')}]}}`);
+    const response = await post({ url: load.url, headers, body: `${load.head}${parts.join(',')}]}}` });
     const body = JSON.parse(response.text) as { data?: { recordUsage: { accepted: number } }; errors?: unknown[] };
     if (body.errors || body.data?.recordUsage.accepted !== load.eventsPerRequest) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
     return load.eventsPerRequest;

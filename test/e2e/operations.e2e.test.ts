@@ -5,6 +5,7 @@ import { SubgraphApp, type SubgraphDefinition } from '../../subgraphs/kit/subgra
 import { subgraphs } from '../../subgraphs';
 import { GraphClient } from '../support/client';
 import { signUpUserWithTeam } from '../support/factories';
+import { defaultLimits } from '../../gateway/limits.plugin';
 import { startGraph, useGraph, type TestGraph } from '../support/graph';
 
 const code = (result: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => result.errors?.[0]?.extensions?.code;
@@ -196,7 +197,7 @@ describe('request bodies', () => {
     ['a body that is not an operation', '"{ me { id } }"', 'BAD_REQUEST'],
     ['an operation whose query is not a string', '{"query": 42}', 'BAD_REQUEST'],
     ['an empty batch', '[]', 'BATCH_TOO_LARGE'],
-    ['a batch over the limit', JSON.stringify(Array.from({ length: 6 }, () => ({ query: '{ __typename }' }))), 'BATCH_TOO_LARGE'],
+    ['a batch over the limit', JSON.stringify(Array.from({ length: defaultLimits.maxBatch + 1 }, () => ({ query: '{ __typename }' }))), 'BATCH_TOO_LARGE'],
     ['a batch with an item that is not an operation', '[{"query": "{ __typename }"}, 7]', 'BAD_REQUEST'],
   ])('refuses %s with 400 and a code, running nothing', async (_case, body, expected) => {
     const { status, body: answer } = await post(body);

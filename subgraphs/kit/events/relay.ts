@@ -36,6 +36,10 @@ export class OutboxRelay {
     private readonly options: RelayOptions = {},
   ) {}
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 500;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -69,12 +73,11 @@ export class OutboxRelay {
     }
     if (!this.running) return;
     await client.query(`LISTEN "${outboxChannel(this.schema)}"`);
-    const batchSize = this.options.batchSize ?? 500;
     while (this.running) {
       const moved = await this.drainOnce();
       if (Date.now() - this.lastPrune > (this.options.pruneEveryMs ?? 10 * 60_000)) await this.prune();
       // A short batch moved everything committed before it was read; a commit since has notified, which ends the wait at once.
-      if (moved < batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
+      if (moved < this.batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
     }
   }
 
@@ -91,7 +94,7 @@ export class OutboxRelay {
   async drainOnce(): Promise<number> {
     const { rows } = await this.pool.query<{ seq: string; envelope: DomainEvent }>(
       `SELECT seq, envelope FROM "${this.schema}".outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-      [this.options.batchSize ?? 500],
+      [this.batchSize],
     );
     if (rows.length === 0) return 0;
     await this.bus.publish(rows.map((r) => r.envelope));
