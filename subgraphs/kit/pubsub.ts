@@ -9,6 +9,12 @@ export interface LivePubSub {
   close(): Promise<void>;
 }
 
+/** Messages as `pg_notify(channel, payload)` arguments, one payload per message. */
+export interface LiveNotices {
+  channel: string;
+  payloads: string[];
+}
+
 /**
  * PostgreSQL LISTEN/NOTIFY fan-out: every replica listening on the channel receives every
  * notification, so a subscriber on any replica sees a change made on any other. NOTIFY is
@@ -60,7 +66,13 @@ export class PostgresPubSub implements LivePubSub {
 
   /** One statement for many messages, in order: one round trip however many topics a transaction touched. */
   notifyAllStatement(messages: readonly { topic: string; payload: unknown }[]): [string, unknown[]] {
-    return ['SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS t(m, n) ORDER BY n', [this.channel, messages.map((m) => JSON.stringify(m))]];
+    const { channel, payloads } = this.notices(messages);
+    return ['SELECT pg_notify($1, m) FROM unnest($2::text[]) WITH ORDINALITY AS t(m, n) ORDER BY n', [channel, payloads]];
+  }
+
+  /** The `pg_notify` arguments that publish these messages, for a statement that publishes them along with its own writes. */
+  notices(messages: readonly { topic: string; payload: unknown }[]): LiveNotices {
+    return { channel: this.channel, payloads: messages.map((m) => JSON.stringify(m)) };
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {

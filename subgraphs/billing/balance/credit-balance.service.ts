@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badInput } from '../../kit/errors';
 import { EventType, type EventActor, type Outbox } from '../../kit/events';
-import type { PostgresPubSub } from '../../kit/pubsub';
+import type { LiveNotices, PostgresPubSub } from '../../kit/pubsub';
 import { Permission, type Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
 import type { CreditAlertService } from '../alert/credit-alert.service';
@@ -30,6 +30,8 @@ export function currentOf(row: BalanceRow, at: Date): BalanceRow {
   const period = periodStartOf(at);
   return row.periodStart < period ? { ...row, invoicedThisPeriodTicks: 0n, periodStart: period } : row;
 }
+
+const liveMessage = (balance: BalanceRow) => ({ topic: balanceTopic(balance.teamId), payload: toMessage(balance) });
 
 export class CreditBalanceService {
   constructor(
@@ -133,15 +135,19 @@ export class CreditBalanceService {
     await this.announceLive(tx, changes.map((c) => c.balance));
   }
 
-  /**
-   * The live update alone, delivered at commit. Metering's debits take this way: each batch's
-   * requests already go out as `billing.usage.recorded`, and a balance event per batch would put
-   * an audit entry in the team's audit log every few milliseconds, burying the actions of people.
-   */
-  async announceLive(tx: Tx, balances: BalanceRow[]): Promise<void> {
-    if (balances.length === 0) return;
-    const [sql, params] = this.live.notifyAllStatement(balances.map((balance) => ({ topic: balanceTopic(balance.teamId), payload: toMessage(balance) })));
+  private async announceLive(tx: Tx, balances: BalanceRow[]): Promise<void> {
+    const [sql, params] = this.live.notifyAllStatement(balances.map(liveMessage));
     await tx.query(sql, params);
+  }
+
+  /**
+   * The live update alone, as arguments for the statement that writes the balances, which
+   * delivers it at commit at no round trip of its own. Metering's debits take this way: each
+   * batch's requests already go out as `billing.usage.recorded`, and a balance event per batch
+   * would put an audit entry in the team's audit log every few milliseconds, burying the actions of people.
+   */
+  liveNotices(balances: BalanceRow[]): LiveNotices {
+    return this.live.notices(balances.map(liveMessage));
   }
 
   /**

@@ -6,6 +6,7 @@ import { startSubgraph, type StartedSubgraph } from '../../../test/support/graph
 import type { BillingServices } from '../billing.context';
 import { billingSubgraph } from '../billing.subgraph';
 import type { UsageEvent } from './usage-rules';
+import { toMessage, type BalanceMessage } from '../balance/credit-balance.view';
 
 let replicaA: StartedSubgraph<BillingServices>;
 let replicaB: StartedSubgraph<BillingServices>;
@@ -85,7 +86,7 @@ describe('recordUsage on real PostgreSQL', () => {
     await fund(teamId, 10_000n, 0n);
     const before: { n: number }[] = await query(`SELECT count(*)::int AS n FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1`, [teamId]);
     await replicaA.app.infra.live.start();
-    const live = replicaA.app.infra.live.subscribe<{ prepaidTicks: string }>(`balance:${teamId}`);
+    const live = replicaA.app.infra.live.subscribe<BalanceMessage>(`balance:${teamId}`);
     // The funding's own pushes may still be arriving: wait for the one that shows the debit.
     const debited = String(10_000n - COST);
     const pushed = (async () => {
@@ -93,7 +94,10 @@ describe('recordUsage on real PostgreSQL', () => {
     })();
     expect(await replicaA.app.services.metering.record(reporter, [event(teamId, `quiet-${teamId}`)])).toMatchObject({ accepted: 1 });
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no live push of the debited balance')), 5000).unref());
-    expect(await Promise.race([pushed, timeout])).toMatchObject({ prepaidTicks: debited });
+    const message = await Promise.race([pushed, timeout]);
+    // The push is the balance as stored, every field of it.
+    const [stored] = await replicaA.app.services.balances.balancesOf([teamId]);
+    expect(message).toEqual(toMessage(stored));
     await live.return?.(undefined);
     const after: { type: string }[] = await query(`SELECT type FROM billing.outbox WHERE envelope->>'teamId' = $1 AND seq > (SELECT max(seq) FROM billing.outbox WHERE type = 'billing.balance.changed' AND envelope->>'teamId' = $1)`, [teamId]);
     expect(before[0].n).toBeGreaterThan(0); // funding announced its changes

@@ -4,7 +4,7 @@ import type { ModelPrice } from '../../kit/config';
 import { badInput, ErrorCode, forbidden, unauthenticated } from '../../kit/errors';
 import type { Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
-import type { CreditBalanceRepository } from '../balance/credit-balance.repository';
+import type { BalanceRow, CreditBalanceRepository } from '../balance/credit-balance.repository';
 import { currentOf, type CreditBalanceService } from '../balance/credit-balance.service';
 import { emptyBalance } from '../balance/credit-balance.view';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
@@ -389,15 +389,20 @@ export class MeteringService {
     }
     const changed = [...bill.spent.keys()].sort();
     const spentKeys = [...new Set(bill.accepted.map((b) => b.usage.apiKeyId))].sort();
+    // The balances as the statement leaves them: the accounts are those held locked, so the live update can go with the write.
+    const after = changed.map((teamId): BalanceRow => {
+      const account = bill.teams.get(teamId)!;
+      return { teamId, prepaidTicks: account.prepaidTicks, invoicedThisPeriodTicks: account.invoicedTicks, invoicedLimitTicks: account.limitTicks, periodStart: period, updatedAt: at };
+    });
     const rows = await this.usage.writeBalances(
       tx,
       entries,
-      changed.map((teamId) => ({ teamId, prepaidTicks: bill.teams.get(teamId)!.prepaidTicks, invoicedTicks: bill.teams.get(teamId)!.invoicedTicks })),
+      after.map((b) => ({ teamId: b.teamId, prepaidTicks: b.prepaidTicks, invoicedTicks: b.invoicedThisPeriodTicks })),
       spentKeys.map((id) => ({ id, spentTicks: bill.keys.get(id)!.spentTicks })),
       period,
       at,
+      { teamIds: changed, notices: this.balances.liveNotices(after) },
     );
-    await this.balances.announceLive(tx, rows.map(({ alertDue: _, ...balance }) => balance));
     const debited = rows.filter((r) => r.alertDue && bill.spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
     await this.alerts.debitedIn(tx, debited);
   }

@@ -2,6 +2,7 @@ import { queryPrepared, type Tx } from '../../kit/transaction';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
 import type { PricedUsage } from './usage-rules';
+import type { LiveNotices } from '../../kit/pubsub';
 
 /** An accepted event and what it was charged. */
 export interface BilledUsage {
@@ -80,9 +81,11 @@ export class UsageRepository {
 
   /**
    * Appends the batch's ledger entries and writes the new totals of balance rows and the
-   * month-to-date spend of key rows the transaction holds locked, in one statement. Each
-   * balance comes back with whether one of the team's credit alert thresholds not yet fired is
-   * now reached, so the alert rows are only read (and locked) in the rare batch that crosses one.
+   * month-to-date spend of key rows the transaction holds locked, in one statement, which also
+   * publishes the live update of each balance it wrote (`live.notices`, one per `live.teamIds`),
+   * delivered at commit. Each balance comes back with whether one of the team's credit alert
+   * thresholds not yet fired is now reached, so the alert rows are only read (and locked) in the
+   * rare batch that crosses one.
    */
   async writeBalances(
     tx: Tx,
@@ -91,8 +94,10 @@ export class UsageRepository {
     keySpend: { id: string; spentTicks: bigint }[],
     periodStart: string,
     at: Date,
+    live: { teamIds: string[]; notices: LiveNotices },
   ): Promise<(BalanceRow & { alertDue: boolean })[]> {
     if (totals.length === 0) return [];
+    // A CTE that writes nothing runs only if read: the final count is what sends the notifications.
     const rows = await queryPrepared<Parameters<typeof toRow>[0] & { alertDue: boolean }>(
       tx,
       'billing.usage.write-balances',
@@ -102,15 +107,20 @@ export class UsageRepository {
        ), spend AS (
          UPDATE billing.api_keys k SET spend_this_period_ticks = s.spent, spend_period = $4::date, updated_at = $5
          FROM unnest($6::uuid[], $7::bigint[]) AS s(id, spent) WHERE k.id = s.id
+       ), written AS (
+         UPDATE billing.credit_balances b SET prepaid_ticks = v.prepaid, invoiced_this_period_ticks = v.invoiced, period_start = $4::date, updated_at = $5
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(team_id, prepaid, invoiced)
+         WHERE b.team_id = v.team_id
+         RETURNING b.team_id AS "teamId", b.prepaid_ticks AS "prepaidTicks", b.invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
+           b.invoiced_limit_ticks AS "invoicedLimitTicks", b.period_start::text AS "periodStart", b.updated_at AS "updatedAt",
+           EXISTS (SELECT 1 FROM billing.credit_alerts a, unnest(a.thresholds_percent) AS p(percent)
+                   WHERE a.team_id = b.team_id AND a.top_up_ticks > 0 AND NOT p.percent = ANY (a.fired_percent)
+                     AND b.prepaid_ticks <= a.top_up_ticks * p.percent / 100) AS "alertDue"
+       ), live AS (
+         SELECT pg_notify($14, l.payload) FROM unnest($15::uuid[], $16::text[]) WITH ORDINALITY AS l(team_id, payload, n)
+         WHERE l.team_id IN (SELECT "teamId" FROM written) ORDER BY l.n
        )
-       UPDATE billing.credit_balances b SET prepaid_ticks = v.prepaid, invoiced_this_period_ticks = v.invoiced, period_start = $4::date, updated_at = $5
-       FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS v(team_id, prepaid, invoiced)
-       WHERE b.team_id = v.team_id
-       RETURNING b.team_id AS "teamId", b.prepaid_ticks AS "prepaidTicks", b.invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
-         b.invoiced_limit_ticks AS "invoicedLimitTicks", b.period_start::text AS "periodStart", b.updated_at AS "updatedAt",
-         EXISTS (SELECT 1 FROM billing.credit_alerts a, unnest(a.thresholds_percent) AS p(percent)
-                 WHERE a.team_id = b.team_id AND a.top_up_ticks > 0 AND NOT p.percent = ANY (a.fired_percent)
-                   AND b.prepaid_ticks <= a.top_up_ticks * p.percent / 100) AS "alertDue"`,
+       SELECT * FROM written WHERE (SELECT count(*) FROM live) >= 0`,
       [
         totals.map((t) => t.teamId),
         totals.map((t) => t.prepaidTicks.toString()),
@@ -125,6 +135,9 @@ export class UsageRepository {
         entries.map((e) => e.prepaidDeltaTicks),
         entries.map((e) => e.invoicedDeltaTicks),
         entries.map((e) => e.reference),
+        live.notices.channel,
+        live.teamIds,
+        live.notices.payloads,
       ],
     );
     return rows.map((r) => ({ ...toRow(r), alertDue: r.alertDue }));
