@@ -80,7 +80,7 @@ export const billingSubgraph: SubgraphDefinition<BillingServices, BillingLoaders
     const billingInformation = new BillingInformationService(new BillingInformationRepository(uow), now);
     const refunds = new CreditRefundService(uow, purchaseRows, balances, billingInformation, processor, billing.refundCountries, now);
     const invoices = new InvoiceService(uow, new InvoiceRepository(uow), balances, billingInformation, billing.prices, now);
-    const metering = new MeteringService(uow, new UsageRepository(), balanceRows, balances, apiKeyRows, alerts, billing.prices, billing.meteringMode, now, outbox);
+    const metering = new MeteringService(uow, new UsageRepository(), balances, alerts, billing.prices, billing.meteringMode, now, outbox);
     const usageReports = new UsageReportService(new UsageReportRepository(uow));
     const apiKeys = new BillingApiKeyService(uow, apiKeyRows, now);
     return { balances, alerts, apiKeys, apiKeyRows, paymentMethods, purchases, processor, metering, billingInformation, refunds, invoices, usageReports, tokenizer: new TokenizerService(billing.prices) };

@@ -14,7 +14,7 @@ export interface BillingApiKey {
 export const spendIn = (key: Pick<BillingApiKey, 'spendPeriod' | 'spendThisPeriodTicks'>, period: string): bigint =>
   key.spendPeriod < period ? 0n : key.spendThisPeriodTicks;
 
-interface RawKey {
+export interface RawKey {
   id: string;
   teamId: string;
   disabledAt: Date | null;
@@ -24,10 +24,11 @@ interface RawKey {
   spend: string;
 }
 
-const COLUMNS = `id, team_id AS "teamId", disabled_at AS "disabledAt", revoked_at AS "revokedAt", monthly_spend_cap_ticks AS cap,
+/** A key row's columns, as `RawKey` names them. */
+export const KEY_COLUMNS = `id, team_id AS "teamId", disabled_at AS "disabledAt", revoked_at AS "revokedAt", monthly_spend_cap_ticks AS cap,
   spend_period::text AS "spendPeriod", spend_this_period_ticks AS spend`;
 
-const toKey = (r: RawKey): BillingApiKey => ({
+export const toKey = (r: RawKey): BillingApiKey => ({
   id: r.id,
   teamId: r.teamId,
   disabledAt: r.disabledAt,
@@ -43,14 +44,14 @@ export class BillingApiKeyRepository {
 
   async findByIds(ids: readonly string[]): Promise<BillingApiKey[]> {
     if (ids.length === 0) return [];
-    const rows: RawKey[] = await this.uow.reader.query(`SELECT ${COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[])`, [[...ids]]);
+    const rows: RawKey[] = await this.uow.reader.query(`SELECT ${KEY_COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[])`, [[...ids]]);
     return rows.map(toKey);
   }
 
   /** Locks the keys' rows (in id order, so lockers never deadlock) until the transaction ends. */
   async lock(tx: Tx, ids: readonly string[]): Promise<BillingApiKey[]> {
     if (ids.length === 0) return [];
-    const rows = await queryPrepared<RawKey>(tx, 'billing.api-keys.lock', `SELECT ${COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...ids]]);
+    const rows = await queryPrepared<RawKey>(tx, 'billing.api-keys.lock', `SELECT ${KEY_COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [[...ids]]);
     return rows.map(toKey);
   }
 

@@ -11,7 +11,7 @@ export interface BalanceRow {
   updatedAt: Date;
 }
 
-interface RawBalance {
+export interface RawBalance {
   teamId: string;
   prepaidTicks: string;
   invoicedThisPeriodTicks: string;
@@ -20,7 +20,8 @@ interface RawBalance {
   updatedAt: Date;
 }
 
-const RETURNING = `team_id AS "teamId", prepaid_ticks AS "prepaidTicks", invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
+/** A balance row's columns, as `RawBalance` names them. */
+export const BALANCE_COLUMNS = `team_id AS "teamId", prepaid_ticks AS "prepaidTicks", invoiced_this_period_ticks AS "invoicedThisPeriodTicks",
   invoiced_limit_ticks AS "invoicedLimitTicks", period_start::text AS "periodStart", updated_at AS "updatedAt"`;
 
 export const toRow = (e: RawBalance): BalanceRow => ({
@@ -36,7 +37,7 @@ export class CreditBalanceRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
   async findByTeams(teamIds: readonly string[]): Promise<BalanceRow[]> {
-    const rows: RawBalance[] = await this.uow.reader.query(`SELECT ${RETURNING} FROM billing.credit_balances WHERE team_id = ANY($1::uuid[])`, [[...teamIds]]);
+    const rows: RawBalance[] = await this.uow.reader.query(`SELECT ${BALANCE_COLUMNS} FROM billing.credit_balances WHERE team_id = ANY($1::uuid[])`, [[...teamIds]]);
     return rows.map(toRow);
   }
 
@@ -45,7 +46,7 @@ export class CreditBalanceRepository {
     const rows = await queryPrepared<RawBalance>(
       tx,
       'billing.credit-balances.lock',
-      `SELECT ${RETURNING} FROM billing.credit_balances WHERE team_id = ANY($1::uuid[]) ORDER BY team_id FOR UPDATE`,
+      `SELECT ${BALANCE_COLUMNS} FROM billing.credit_balances WHERE team_id = ANY($1::uuid[]) ORDER BY team_id FOR UPDATE`,
       [[...teamIds]],
     );
     return rows.map(toRow);
@@ -66,7 +67,7 @@ export class CreditBalanceRepository {
            + EXCLUDED.invoiced_this_period_ticks,
          period_start = GREATEST(b.period_start, EXCLUDED.period_start),
          updated_at = EXCLUDED.updated_at
-       RETURNING ${RETURNING}`,
+       RETURNING ${BALANCE_COLUMNS}`,
       [entry.teamId, entry.prepaidDeltaTicks, entry.invoicedDeltaTicks, entry.periodStart, entry.createdAt],
     );
     return toRow(rows[0]);
@@ -78,7 +79,7 @@ export class CreditBalanceRepository {
       `INSERT INTO billing.credit_balances AS b (team_id, prepaid_ticks, invoiced_this_period_ticks, invoiced_limit_ticks, period_start, updated_at)
        VALUES ($1, 0, 0, $2, $3, $4)
        ON CONFLICT (team_id) DO UPDATE SET invoiced_limit_ticks = EXCLUDED.invoiced_limit_ticks, updated_at = EXCLUDED.updated_at
-       RETURNING ${RETURNING}`,
+       RETURNING ${BALANCE_COLUMNS}`,
       [teamId, limitTicks.toString(), periodStart, at],
     );
     return toRow(rows[0]);

@@ -4,14 +4,14 @@ import type { ModelPrice } from '../../kit/config';
 import { badInput, ErrorCode, forbidden, unauthenticated } from '../../kit/errors';
 import type { Session } from '../../kit/session';
 import type { Tx, UnitOfWork } from '../../kit/transaction';
-import type { BalanceRow, CreditBalanceRepository } from '../balance/credit-balance.repository';
+import type { BalanceRow } from '../balance/credit-balance.repository';
 import { currentOf, type CreditBalanceService } from '../balance/credit-balance.service';
 import { emptyBalance } from '../balance/credit-balance.view';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
 import { periodStartOf } from '../ledger/period';
 import { isUuid } from '../../kit/loaders';
 import type { CreditAlertService } from '../alert/credit-alert.service';
-import { spendIn, type BillingApiKey, type BillingApiKeyRepository } from '../api-key/billing-api-key.repository';
+import { spendIn, type BillingApiKey } from '../api-key/billing-api-key.repository';
 import { GroupCommit } from './group-commit';
 import { RequestAlreadyBilled, type BilledUsage, type UsageRepository } from './usage.repository';
 import { meter, price, type Account, type KeyAccount, type PricedUsage, type UsageEvent, type Verdict } from './usage-rules';
@@ -159,9 +159,7 @@ export class MeteringService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly usage: UsageRepository,
-    private readonly balanceRows: CreditBalanceRepository,
     private readonly balances: CreditBalanceService,
-    private readonly keys: BillingApiKeyRepository,
     private readonly alerts: CreditAlertService,
     private readonly prices: Record<string, ModelPrice>,
     private readonly mode: MeteringMode = 'batched',
@@ -331,12 +329,12 @@ export class MeteringService {
     return verdicts;
   }
 
-  /** Locks the events' keys, then their teams' balances (each in id order, as every locker does, so none deadlock), and reads them as accounts. */
+  /** Locks the events' keys, then their teams' balances, and reads them as accounts. */
   private async lockAccounts(tx: Tx, events: PricedUsage[], at: Date, period: string): Promise<Accounts> {
-    const keyRows = await this.keys.lock(tx, [...new Set(events.map((e) => e.apiKeyId).filter(isUuid))].sort());
+    const { keys: keyRows, balances } = await this.usage.lockAccounts(tx, [...new Set(events.map((e) => e.apiKeyId).filter(isUuid))].sort());
     const keys = new Map(keyRows.map((k) => [k.id, keyAccountOf(k, period)]));
     const teamIds = [...new Set(keyRows.map((k) => k.teamId))].sort();
-    const locked = new Map((await this.balanceRows.lock(tx, teamIds)).map((r) => [r.teamId, currentOf(r, at)]));
+    const locked = new Map(balances.map((r) => [r.teamId, currentOf(r, at)]));
     const teams = new Map<string, Account>();
     for (const teamId of teamIds) {
       const row = locked.get(teamId) ?? emptyBalance(teamId, at);

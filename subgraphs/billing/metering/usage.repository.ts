@@ -1,6 +1,7 @@
 import { queryPrepared, type Tx } from '../../kit/transaction';
 import { LedgerEntryEntity } from '../ledger/ledger-entry.entity';
-import { toRow, type BalanceRow } from '../balance/credit-balance.repository';
+import { BALANCE_COLUMNS, toRow, type BalanceRow, type RawBalance } from '../balance/credit-balance.repository';
+import { KEY_COLUMNS, toKey, type BillingApiKey, type RawKey } from '../api-key/billing-api-key.repository';
 import type { PricedUsage } from './usage-rules';
 import type { LiveNotices } from '../../kit/pubsub';
 
@@ -25,6 +26,31 @@ export class UsageRepository {
   async billedAmong(tx: Tx, requestIds: readonly string[]): Promise<Set<string>> {
     const rows: { request_id: string }[] = await tx.query(`SELECT request_id FROM billing.usage_events WHERE request_id = ANY($1::text[])`, [[...requestIds]]);
     return new Set(rows.map((r) => r.request_id));
+  }
+
+  /**
+   * Locks the keys' rows, then their teams' balance rows, each in id order as every locker of
+   * them does (so none deadlock), and reads them: one statement, where locking each kind on its
+   * own would take two round trips while the batch before waits to commit.
+   */
+  async lockAccounts(tx: Tx, keyIds: readonly string[]): Promise<{ keys: BillingApiKey[]; balances: BalanceRow[] }> {
+    if (keyIds.length === 0) return { keys: [], balances: [] };
+    // The balances' CTE reads the keys' one, so every key is locked before any balance.
+    const rows = await queryPrepared<RawKey & Omit<RawBalance, 'teamId'> & { hasBalance: boolean }>(
+      tx,
+      'billing.usage.lock-accounts',
+      `WITH k AS MATERIALIZED (
+         SELECT ${KEY_COLUMNS} FROM billing.api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+       ), b AS MATERIALIZED (
+         SELECT ${BALANCE_COLUMNS} FROM billing.credit_balances WHERE team_id IN (SELECT "teamId" FROM k) ORDER BY team_id FOR UPDATE
+       )
+       SELECT k.*, b."teamId" IS NOT NULL AS "hasBalance", b."prepaidTicks", b."invoicedThisPeriodTicks", b."invoicedLimitTicks", b."periodStart", b."updatedAt"
+       FROM k LEFT JOIN b ON b."teamId" = k."teamId"`,
+      [[...keyIds]],
+    );
+    const balances = new Map<string, BalanceRow>();
+    for (const r of rows) if (r.hasBalance) balances.set(r.teamId, toRow(r));
+    return { keys: rows.map(toKey), balances: [...balances.values()] };
   }
 
   /**
