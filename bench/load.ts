@@ -114,9 +114,13 @@ export async function openLoop(callsPerSecond: number, ms: number, call: () => P
   const { timed, done } = loop();
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
-  for (let sent = 0; performance.now() - start < ms; await new Promise((r) => setTimeout(r, 2))) {
-    const due = Math.floor(((performance.now() - start) / 1000) * callsPerSecond);
-    for (; sent < due; sent++) inFlight.push(timed(call));
+  const interval = 1000 / callsPerSecond;
+  for (let sent = 0; ; ) {
+    const elapsed = performance.now() - start;
+    if (elapsed >= ms) break;
+    for (const due = Math.floor(elapsed / interval); sent < due; sent++) inFlight.push(timed(call));
+    // Sleep until the next call is due rather than polling: the loop shares the machine with what it measures.
+    await new Promise((r) => setTimeout(r, (sent + 1) * interval - (performance.now() - start)));
   }
   await Promise.all(inFlight);
   return done(start);
