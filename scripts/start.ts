@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { defaultPorts, subgraphNames, type SubgraphName } from '../subgraphs/kit/config';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres';
+import { serviceNodeFlags } from './service-node-flags';
 
 const root = join(__dirname, '..');
 const started = Date.now();
@@ -33,7 +34,7 @@ function log(message: string): void {
 function startService(name: SubgraphName | 'gateway', env: NodeJS.ProcessEnv): ChildProcess {
   const entry = name === 'gateway' ? 'gateway/main.ts' : `subgraphs/${name}/main.ts`;
   // Own process group: a terminal Ctrl-C reaches only this supervisor, which stops services in order.
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const child = spawn(process.execPath, [...serviceNodeFlags, '-r', '@swc-node/register', entry], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'], detached: true });
   child.on('exit', (code, signal) => {
     children.delete(name);
     if (!stopping) {

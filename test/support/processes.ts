@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { SubgraphName } from '../../subgraphs/kit/config';
 import { freePort } from '../../scripts/embedded-postgres';
+import { serviceNodeFlags } from '../../scripts/service-node-flags';
 
 const root = join(__dirname, '..', '..');
 
@@ -20,7 +21,7 @@ class ServiceProcess {
 
   async start(): Promise<void> {
     this.port ||= await freePort();
-    this.child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, this.entry)], {
+    this.child = spawn(process.execPath, [...serviceNodeFlags, '-r', '@swc-node/register', join(root, this.entry)], {
       cwd: root,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', HOST: '127.0.0.1', [this.portVariable]: String(this.port), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
