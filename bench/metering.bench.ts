@@ -45,7 +45,7 @@ import { GatewayProcess, SubgraphProcess } from '../test/support/processes';
 import { subgraphNames } from '../subgraphs/kit/config';
 import { flag, numberArg, stringArg } from './args';
 import { closedLoop, LoadThread, openLoop, type LoopResult } from './load';
-import { postmasterOf, startCpuMeter, withChildren } from './process-cpu';
+import { postmasterOf, startCpuMeter, startStealMeter, withChildren } from './process-cpu';
 import type { UsageLoad } from './usage-load-worker';
 
 const SECONDS = numberArg('seconds', 5);
@@ -87,6 +87,8 @@ interface Figures {
   /** A one-row durable commit's latency during the run (fixed-rate runs). */
   commitP99?: number;
   commitMax?: number;
+  /** Share of the machine's CPU time the hypervisor stole during the run (where /proc can tell): noise from outside. */
+  stolen?: number;
   /** CPU milliseconds each part of the system spent per call (gateway runs, where /proc can tell). */
   cpuPerCall?: Record<string, number>;
 }
@@ -111,6 +113,7 @@ async function measured(db: TestDatabase, run: () => Promise<Figures>, commits =
   await client.connect();
   try {
     const postmaster = processes && postmasterOf((await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const steal = startStealMeter();
     const cpu = processes && startCpuMeter(() => ({ ...processes, ...(postmaster ? { PostgreSQL: withChildren(postmaster) } : {}) }));
     const position = async () => BigInt((await client.query<{ at: string }>(`SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS at`)).rows[0].at);
     if (commits) await client.query('CREATE TABLE IF NOT EXISTS bench_commit_probe (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO bench_commit_probe VALUES (1, 0) ON CONFLICT DO NOTHING');
@@ -127,11 +130,13 @@ async function measured(db: TestDatabase, run: () => Promise<Figures>, commits =
     })();
     const figures = await run().finally(() => (running = false));
     const spent = cpu?.();
+    const stolen = steal();
     await probe;
     commitLatencies.sort((a, b) => a - b);
     return {
       ...figures,
       ...(spent ? { cpuPerCall: Object.fromEntries(Object.entries(spent).map(([name, s]) => [name, (s * 1000) / Math.max(1, figures.calls)])) } : {}),
+      ...(stolen === undefined ? {} : { stolen }),
       walPerEvent: Number((await position()) - before) / Math.max(1, figures.events),
       ...(commits ? { commitP99: pct(commitLatencies, 99), commitMax: commitLatencies[commitLatencies.length - 1] } : {}),
     };
@@ -296,7 +301,8 @@ function print(rows: Figures[]): void {
     ),
   ];
   for (const r of rows.filter((x) => x.commitP99 !== undefined)) {
-    lines.push(`ack tail, ${r.label.trim()}: p90 ${r.p90.toFixed(1)} · p95 ${r.p95.toFixed(1)} · p99 ${r.p99.toFixed(1)} · max ${r.max.toFixed(1)} ms · ${r.over50} of ${r.calls} over 50 ms`);
+    const stolen = r.stolen === undefined ? '' : ` · CPU stolen by the hypervisor meanwhile ${(r.stolen * 100).toFixed(1)}%`;
+    lines.push(`ack tail, ${r.label.trim()}: p90 ${r.p90.toFixed(1)} · p95 ${r.p95.toFixed(1)} · p99 ${r.p99.toFixed(1)} · max ${r.max.toFixed(1)} ms · ${r.over50} of ${r.calls} over 50 ms${stolen}`);
   }
   for (const r of rows.filter((x) => x.cpuPerCall)) {
     const parts = Object.entries(r.cpuPerCall!);

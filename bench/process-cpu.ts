@@ -77,3 +77,28 @@ export function startCpuMeter(groups: () => Record<string, number[]>): () => Rec
     return spent;
   };
 }
+
+/** The machine's CPU ticks: all of them, and those stolen (a virtual CPU ready to run while the hypervisor ran another guest). */
+function machineTicks(): { stolen: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user and nice)
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { stolen: ticks[7] ?? 0, total: ticks.reduce((sum, t) => sum + t, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts measuring the share of this machine's CPU time stolen by the hypervisor; the returned
+ * function gives it since (undefined where /proc cannot tell). Steal is noise from outside the
+ * machine: a run that had much of it says so next to its tail.
+ */
+export function startStealMeter(): () => number | undefined {
+  const before = machineTicks();
+  return () => {
+    const after = machineTicks();
+    return before && after && after.total > before.total ? (after.stolen - before.stolen) / (after.total - before.total) : undefined;
+  };
+}
