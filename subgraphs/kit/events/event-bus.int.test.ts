@@ -150,7 +150,7 @@ describe.each(factories.filter((f) => f.enabled))('$name event bus', (factory) =
   }, 90_000);
 });
 
-describe('PostgreSQL event bus with a type filter', () => {
+describe('PostgreSQL event bus: type filters and wake-ups', () => {
   let db: TestDatabase;
   const buses: PostgresEventBus[] = [];
   const bus = (pollMs = 200) => {
@@ -167,6 +167,50 @@ describe('PostgreSQL event bus with a type filter', () => {
   afterEach(async () => {
     for (const b of buses.splice(0)) await b.close();
     await db.drop();
+  });
+
+  /** The server processes of this database's connections with this application name. */
+  const backends = async (applicationName: string): Promise<number[]> => {
+    const client = new Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [applicationName]);
+      return rows.map((r) => r.pid);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('wakes every group it serves through one listening connection', async () => {
+    const publisher = bus();
+    const consumers = bus(60_000); // a group not woken would wait a minute for its next read
+    const received = new Map<string, string[]>();
+    for (const name of ['a', 'b', 'c']) {
+      received.set(name, []);
+      await consumers.subscribe(`${name}-${randomUUID()}`, async ({ event: e }) => void received.get(name)!.push(e.id));
+    }
+    expect(await backends('eventbus:listen')).toHaveLength(1); // the publisher, which subscribes to nothing, does not listen
+    const event = typed('test.any', 1);
+    await publisher.publish([event]);
+    await eventually(() => expect([...received.values()]).toEqual([[event.id], [event.id], [event.id]]));
+  });
+
+  it('listens again after losing its listening connection, and reads what was published meanwhile', async () => {
+    const publisher = bus();
+    const received: string[] = [];
+    await bus(60_000).subscribe(`relisten-${randomUUID()}`, async ({ event: e }) => void received.push(e.id));
+    const [listener] = await backends('eventbus:listen');
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend($1)', [listener]);
+    } finally {
+      await admin.end();
+    }
+    const event = typed('test.any', 1);
+    await publisher.publish([event]); // likely before the new LISTEN: only the wake-up after it finds this
+    await eventually(() => expect(received).toEqual([event.id]));
+    await eventually(async () => expect((await backends('eventbus:listen')).filter((pid) => pid !== listener)).toHaveLength(1));
   });
 
   it('delivers only the wanted types, in order, and moves past the others so a restarted group starts after them', async () => {

@@ -20,17 +20,25 @@ export interface PostgresBusOptions {
   redeliveryDelayMs?: number;
 }
 
+/** How long a bus waits before connecting its listener again after losing it; its groups poll meanwhile. */
+const RELISTEN_MS = 500;
+
 /**
  * A durable, totally ordered event log in PostgreSQL with one offset per consumer group.
  * Appends take a short global lock so sequence numbers become visible in order: a consumer
  * that reads past an offset can never skip a row committed later with a smaller number.
  * One member of each consumer group is active at a time (an advisory lock); the rest stand by.
+ * A bus LISTENs on one connection and wakes its groups itself: every listening connection is a
+ * server process that each publication's commit wakes, so one per process rather than one per group.
  */
 export class PostgresEventBus implements EventBus {
   readonly kind = 'postgres' as const;
   private readonly pool: Pool;
   private readonly subscriptions = new Set<PostgresSubscription>();
   private ready?: Promise<void>;
+  private listening?: Promise<void>;
+  private listener?: Client;
+  private closed = false;
 
   constructor(
     private readonly url: string,
@@ -112,6 +120,8 @@ export class PostgresEventBus implements EventBus {
 
   private async start(group: string, handler: Handler, filter: SubscriptionFilter): Promise<Subscription> {
     await this.ensureSchema();
+    // Listening before the group's first read: a publication committed after that read wakes it.
+    await this.listen();
     await this.pool.query(`INSERT INTO ${SCHEMA}.consumer_offsets (consumer) VALUES ($1) ON CONFLICT DO NOTHING`, [group]);
     const sub = new PostgresSubscription(this.url, this.pool, group, handler, filter, this.logger, this.options, () =>
       this.subscriptions.delete(sub),
@@ -122,8 +132,69 @@ export class PostgresEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await this.listener?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
+  }
+
+  private listen(): Promise<void> {
+    this.listening ??= this.connectListener().catch((err) => {
+      this.listening = undefined;
+      throw err;
+    });
+    return this.listening;
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new Client({ connectionString: this.url, application_name: 'eventbus:listen' });
+    client.on('notification', ({ payload }) => {
+      for (const sub of this.subscriptions) sub.notified(payload);
+    });
+    // Until LISTEN succeeds a failure is the caller's to handle (a rejected listen); after, it is lost and listened again.
+    let listening = false;
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (!listening || lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = undefined;
+      this.listening = undefined;
+      void client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.logger.warn({ err }, 'event bus listener lost; listening again');
+      this.relisten();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.closed) {
+      await client.end();
+      return;
+    }
+    listening = true;
+    this.listener = client;
+  }
+
+  /** Listens again, then wakes every group: what was published while nobody listened is read at once. */
+  private relisten(): void {
+    setTimeout(() => {
+      if (this.closed) return;
+      this.listen().then(
+        () => {
+          for (const sub of this.subscriptions) sub.notified('');
+        },
+        (err) => {
+          this.logger.warn({ err }, 'event bus listener could not connect; trying again');
+          this.relisten();
+        },
+      );
+    }, RELISTEN_MS).unref();
   }
 }
 
@@ -132,9 +203,11 @@ type Handler = { one: DeliveryHandler } | { many: BatchDeliveryHandler };
 class PostgresSubscription implements Subscription {
   private running = true;
   private loop?: Promise<void>;
-  private listener?: Client;
+  private connection?: Client;
   private readonly wakeup = new Wakeup();
   private readonly attempts = new Map<string, number>();
+  /** Whether this member holds its group's lock, so a publication of a type it handles should wake it. */
+  private active = false;
 
   constructor(
     private readonly url: string,
@@ -158,21 +231,22 @@ class PostgresSubscription implements Subscription {
       } catch (err) {
         if (this.running) this.logger.error({ err, consumer: this.group }, 'event consumer failed; restarting');
       } finally {
-        await this.listener?.end().catch(() => undefined);
-        this.listener = undefined;
+        await this.connection?.end().catch(() => undefined);
+        this.connection = undefined;
       }
       if (this.running) await sleep(this.options.redeliveryDelayMs ?? 500);
     }
   }
 
+  /** A publication of these types (comma-separated; empty: any type) was committed. Only types this group handles wake it; it moves past the others on its next read. */
+  notified(types: string | undefined): void {
+    if (this.active && (!types || types.split(',').some((t) => this.wants(t)))) this.wakeup.wake();
+  }
+
   private async consume(): Promise<void> {
     const client = new Client({ connectionString: this.url, application_name: `consumer:${this.group}` });
-    this.listener = client;
-    client.on('error', (err) => this.logger.warn({ err }, 'consumer listener connection error'));
-    // Only events this group handles wake it; it moves past the others on its next read.
-    client.on('notification', ({ payload }) => {
-      if (!payload || payload.split(',').some((t) => this.wants(t))) this.wakeup.wake();
-    });
+    this.connection = client;
+    client.on('error', (err) => this.logger.warn({ err }, 'consumer connection error'));
     await client.connect();
     // This connection writes only the group's offset. An offset lost with the last moments of a
     // database crash means those events are delivered again, which consumers take (an inbox, or
@@ -185,12 +259,16 @@ class PostgresSubscription implements Subscription {
       await this.wakeup.wait(2000);
     }
     if (!this.running) return;
-    await client.query(`LISTEN ${CHANNEL}`);
-    const batchSize = this.options.batchSize ?? 200;
-    while (this.running) {
-      // A short batch read everything there was; a notification that came meanwhile ends the wait at once.
-      const read = await this.consumeBatch(client, batchSize);
-      if (read < batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
+    this.active = true;
+    try {
+      const batchSize = this.options.batchSize ?? 200;
+      while (this.running) {
+        // A short batch read everything there was; a notification that came meanwhile ends the wait at once.
+        const read = await this.consumeBatch(client, batchSize);
+        if (read < batchSize) await this.wakeup.wait(this.options.pollMs ?? 1000);
+      }
+    } finally {
+      this.active = false;
     }
   }
 
