@@ -9,6 +9,7 @@ import {
   type Environment,
   type SubgraphName,
 } from '../../subgraphs/kit/config';
+import { serviceNodeFlags } from '../../scripts/service-node-flags';
 
 const root = join(__dirname, '..', '..');
 const secret = 's'.repeat(40);
@@ -150,6 +151,10 @@ describe('docker-compose.yml', () => {
     it('starts only after postgres and nats are healthy', () => {
       expect(dependencyConditions(service)).toEqual({ postgres: 'service_healthy', nats: 'service_healthy' });
     });
+  });
+
+  it('runs every service with the Node flags that npm start and the tests give it', () => {
+    for (const name of [...subgraphNames, 'gateway']) expect(environmentOf(services[name]).NODE_OPTIONS).toBe(serviceNodeFlags.join(' '));
   });
 
   it('connects each subgraph as a different database user', () => {

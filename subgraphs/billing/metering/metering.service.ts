@@ -395,11 +395,11 @@ export class MeteringService {
     const rows = await this.usage.writeBalances(
       tx,
       entries,
-      after.map((b) => ({ teamId: b.teamId, prepaidTicks: b.prepaidTicks, invoicedTicks: b.invoicedThisPeriodTicks })),
+      after,
       spentKeys.map((id) => ({ id, spentTicks: bill.keys.get(id)!.spentTicks })),
       period,
       at,
-      { teamIds: changed, notices: this.balances.liveNotices(after) },
+      this.balances.liveNotices(after),
     );
     const debited = rows.filter((r) => r.alertDue && bill.spent.get(r.teamId)!.prepaid > 0n).map((r) => ({ teamId: r.teamId, prepaidTicks: r.prepaidTicks }));
     await this.alerts.debitedIn(tx, debited);

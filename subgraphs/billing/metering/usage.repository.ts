@@ -106,23 +106,22 @@ export class UsageRepository {
   }
 
   /**
-   * Appends the batch's ledger entries and writes the new totals of balance rows and the
-   * month-to-date spend of key rows the transaction holds locked, in one statement, which also
-   * publishes the live update of each balance it wrote (`live.notices`, one per `live.teamIds`),
-   * delivered at commit. Each balance comes back with whether one of the team's credit alert
+   * Appends the batch's ledger entries and writes the balance rows and the month-to-date spend of
+   * key rows the transaction holds locked, in one statement, which also publishes the live update
+   * of each balance row it wrote (`live`, one payload per balance, in order), delivered at commit. Each balance comes back with whether one of the team's credit alert
    * thresholds not yet fired is now reached, so the alert rows are only read (and locked) in the
    * rare batch that crosses one.
    */
   async writeBalances(
     tx: Tx,
     entries: readonly LedgerEntryEntity[],
-    totals: { teamId: string; prepaidTicks: bigint; invoicedTicks: bigint }[],
+    balances: readonly Pick<BalanceRow, 'teamId' | 'prepaidTicks' | 'invoicedThisPeriodTicks'>[],
     keySpend: { id: string; spentTicks: bigint }[],
     periodStart: string,
     at: Date,
-    live: { teamIds: string[]; notices: LiveNotices },
+    live: LiveNotices,
   ): Promise<(BalanceRow & { alertDue: boolean })[]> {
-    if (totals.length === 0) return [];
+    if (balances.length === 0) return [];
     // A CTE that writes nothing runs only if read: the final count is what sends the notifications.
     const rows = await queryPrepared<Parameters<typeof toRow>[0] & { alertDue: boolean }>(
       tx,
@@ -143,14 +142,14 @@ export class UsageRepository {
                    WHERE a.team_id = b.team_id AND a.top_up_ticks > 0 AND NOT p.percent = ANY (a.fired_percent)
                      AND b.prepaid_ticks <= a.top_up_ticks * p.percent / 100) AS "alertDue"
        ), live AS (
-         SELECT pg_notify($14, l.payload) FROM unnest($15::uuid[], $16::text[]) WITH ORDINALITY AS l(team_id, payload, n)
+         SELECT pg_notify($14, l.payload) FROM unnest($1::uuid[], $15::text[]) WITH ORDINALITY AS l(team_id, payload, n)
          WHERE l.team_id IN (SELECT "teamId" FROM written) ORDER BY l.n
        )
        SELECT * FROM written WHERE (SELECT count(*) FROM live) >= 0`,
       [
-        totals.map((t) => t.teamId),
-        totals.map((t) => t.prepaidTicks.toString()),
-        totals.map((t) => t.invoicedTicks.toString()),
+        balances.map((b) => b.teamId),
+        balances.map((b) => b.prepaidTicks.toString()),
+        balances.map((b) => b.invoicedThisPeriodTicks.toString()),
         periodStart,
         at,
         keySpend.map((k) => k.id),
@@ -161,9 +160,8 @@ export class UsageRepository {
         entries.map((e) => e.prepaidDeltaTicks),
         entries.map((e) => e.invoicedDeltaTicks),
         entries.map((e) => e.reference),
-        live.notices.channel,
-        live.teamIds,
-        live.notices.payloads,
+        live.channel,
+        live.payloads,
       ],
     );
     return rows.map((r) => ({ ...toRow(r), alertDue: r.alertDue }));

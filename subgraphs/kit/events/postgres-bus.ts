@@ -36,7 +36,8 @@ export class PostgresEventBus implements EventBus {
   private readonly pool: Pool;
   private readonly subscriptions = new Set<PostgresSubscription>();
   private ready?: Promise<void>;
-  private listening?: Promise<void>;
+  /** The listener being connected or connected; unset once lost, until it is connected again. */
+  private listenerReady?: Promise<void>;
   private listener?: Client;
   private closed = false;
 
@@ -139,11 +140,11 @@ export class PostgresEventBus implements EventBus {
   }
 
   private listen(): Promise<void> {
-    this.listening ??= this.connectListener().catch((err) => {
-      this.listening = undefined;
+    this.listenerReady ??= this.connectListener().catch((err) => {
+      this.listenerReady = undefined;
       throw err;
     });
-    return this.listening;
+    return this.listenerReady;
   }
 
   private async connectListener(): Promise<void> {
@@ -158,7 +159,7 @@ export class PostgresEventBus implements EventBus {
       if (!listening || lost) return;
       lost = true;
       if (this.listener === client) this.listener = undefined;
-      this.listening = undefined;
+      this.listenerReady = undefined;
       void client.end().catch(() => undefined);
       if (this.closed) return;
       this.logger.warn({ err }, 'event bus listener lost; listening again');
